@@ -1,0 +1,127 @@
+"""``rewardkit score CONFIG DATA.jsonl [-o OUT.jsonl]``: score rows, stream, summarise."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from ..compose import Composite, load
+from ..jsonl import atomic_output, dump_row, iter_rows
+from ..progress import Progress
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="score prompt/completion rows of a JSONL file")
+    p.add_argument("config", help="rewards YAML")
+    p.add_argument("data", help="JSONL with 'prompt' and 'completion' per row (other fields are columns)")
+    p.add_argument("-o", "--output", help="output JSONL (default: standard output)")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="rows per reward call (default 256)")
+    p.set_defaults(func=run)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+@dataclass
+class Stats:
+    """Running mean/std (Welford), min, max and None count of one column."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    lo: float = math.inf
+    hi: float = -math.inf
+    none: int = 0
+
+    def add(self, x: float | None) -> None:
+        if x is None:
+            self.none += 1
+            return
+        self.n += 1
+        d = x - self.mean
+        self.mean += d / self.n
+        self.m2 += d * (x - self.mean)
+        self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
+
+
+def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for _, row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def score_rows(composite: Composite, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Score a batch of rows; each output row is the input row plus ``reward`` and ``rewards``."""
+    keys = sorted({k for r in rows for k in r if k not in ("prompt", "completion")})
+    columns = {k: [r.get(k) for r in rows] for k in keys}
+    scores = composite.score_components(
+        prompts=[r.get("prompt", "") for r in rows], completions=[r["completion"] for r in rows], **columns
+    )
+    totals = composite.totals(scores)
+    return [
+        {**row, "reward": totals[i], "rewards": {label: s[i] for label, s in scores.items()}}
+        for i, row in enumerate(rows)
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    composite = load(args.config)  # every config problem surfaces before any output is written
+    stats = {label: Stats() for label in [*composite.labels, "total"]}
+    size = os.path.getsize(args.data) if os.path.exists(args.data) else 0
+    progress = Progress(size, f"scoring {os.path.basename(args.data)}")
+    count = 0
+    with atomic_output(args.output) as out:
+        rows = iter_rows(args.data, required=("completion",))
+        done_bytes = 0
+        for batch in batches(rows, args.batch_size):
+            for row in score_rows(composite, batch):
+                out.write(line := dump_row(row))
+                done_bytes += len(line)
+                for label, s in row["rewards"].items():
+                    stats[label].add(s)
+                stats["total"].add(row["reward"])
+            count += len(batch)
+            progress.update(done_bytes, count)
+        progress.close(size, count)
+    print_summary(stats, composite, count, args.output)
+    return 0
+
+
+def print_summary(stats: dict[str, Stats], composite: Composite, count: int, output: str | None) -> None:
+    weights = dict(zip(composite.labels, composite.weights))
+    err = sys.stderr
+    print(f"scored {count:,} rows" + (f" -> {output}" if output else ""), file=err)
+    header = f"{'component':<20} {'weight':>7} {'mean':>9} {'std':>9} {'min':>9} {'max':>9} {'none':>6}"
+    print(header, file=err)
+    print("-" * len(header), file=err)
+    for label, s in stats.items():
+        w = f"{weights[label]:g}" if label in weights else ""
+        if s.n:
+            nums = f"{s.mean:>9.4f} {s.std:>9.4f} {s.lo:>9.4f} {s.hi:>9.4f}"
+        else:
+            nums = f"{'-':>9} {'-':>9} {'-':>9} {'-':>9}"
+        print(f"{label:<20} {w:>7} {nums} {s.none:>6}", file=err)
+    errors = sum(composite.errors.values())
+    if errors:
+        print(f"{errors} rows took the on_error policy: {dict(composite.errors)}", file=err)

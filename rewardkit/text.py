@@ -1,0 +1,54 @@
+"""Turning the two shapes of TRL inputs (plain strings, chat message lists) into text."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+Message = dict[str, Any]
+TextOrChat = str | Sequence[Message]
+
+
+def _content_text(content: Any) -> str:
+    # OpenAI-style multimodal content is a list of parts; keep the text parts only.
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def text_of(x: TextOrChat | None) -> str:
+    """The text a reward should read from a prompt or completion.
+
+    A plain string is returned as is. A chat message list (``[{"role": ..., "content": ...}]``,
+    as TRL passes conversational data) gives the content of its last message: for a completion
+    that is the assistant's answer, for a prompt the last user turn. ``None`` gives ``""``.
+    """
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, dict):  # a single message
+        return _content_text(x.get("content"))
+    if isinstance(x, (list, tuple)):
+        if not x:
+            return ""
+        last = x[-1]
+        if isinstance(last, dict):
+            return _content_text(last.get("content"))
+        return _content_text(list(x))
+    raise TypeError(
+        f"expected a string or a list of chat messages, got {type(x).__name__}: {x!r:.80}"
+    )
+
+
+def texts_of(xs: Sequence[TextOrChat | None]) -> list[str]:
+    """:func:`text_of` over a batch."""
+    return [text_of(x) for x in xs]
+
+
+def is_chat(x: Any) -> bool:
+    """True when ``x`` is a chat message list rather than a plain string."""
+    return isinstance(x, (list, tuple)) and (not x or isinstance(x[0], dict))
