@@ -1,0 +1,174 @@
+"""``TrainConfig``: the GRPO hyper-parameters, named as TRL's ``GRPOConfig`` where the meaning is the same.
+
+Only pydantic and PyYAML are imported here, so a config can be validated without torch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ConfigError
+
+
+class TrainConfig(BaseModel):
+    """Everything a GRPO run needs; unknown keys are refused.
+
+    Batch sizes follow TRL: ``per_device_train_batch_size`` counts *completions* per micro-batch
+    on one process, and one optimizer step consumes ``per_device_train_batch_size *
+    gradient_accumulation_steps`` completions per process, i.e. that number divided by
+    ``num_generations`` prompts (it must divide evenly: groups are never split).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # What to train, on what, against which rewards.
+    model: Optional[str] = Field(None, description="local folder or hub id of a causal LM")
+    tokenizer: Optional[str] = Field(None, description="tokenizer folder or id (default: model)")
+    dataset: Optional[str] = Field(None, description="JSONL with 'prompt' and the columns rewards need")
+    rewards: Union[list[Any], str, None] = Field(None, description="inline rewards list or a rewards YAML path")
+    on_error: Literal["raise", "zero", "skip"] = "raise"
+    output_dir: str = "runs/grpo"
+
+    # Sampling.
+    num_generations: int = Field(8, ge=2)
+    max_prompt_length: Optional[int] = Field(512, ge=1)
+    max_completion_length: int = Field(256, ge=1)
+    temperature: float = Field(1.0, gt=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=0)
+    min_p: Optional[float] = Field(None, ge=0, le=1)
+    repetition_penalty: float = Field(1.0, gt=0)
+
+    # The objective.
+    beta: float = Field(0.0, ge=0)
+    epsilon: float = Field(0.2, ge=0)
+    epsilon_high: Optional[float] = Field(None, ge=0)
+    delta: Optional[float] = Field(None, gt=1)
+    loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo"] = "dapo"
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    num_iterations: int = Field(1, ge=1)
+    mask_truncated_completions: bool = False
+
+    # Optimisation.
+    learning_rate: float = Field(1e-6, ge=0)
+    lr_scheduler_type: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
+    warmup_ratio: float = Field(0.0, ge=0, le=1)
+    warmup_steps: int = Field(0, ge=0)
+    weight_decay: float = Field(0.0, ge=0)
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    max_grad_norm: Optional[float] = Field(1.0, ge=0)
+    per_device_train_batch_size: int = Field(8, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    max_steps: int = -1
+    num_train_epochs: float = Field(1.0, gt=0)
+    shuffle_dataset: bool = True
+    seed: int = 42
+
+    # Precision and device.
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
+    device: Optional[str] = Field(None, description="cpu, cuda, cuda:1 ... (default: cuda when available)")
+
+    # LoRA through peft.
+    use_peft: bool = False
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_target_modules: Union[list[str], str, None] = None
+
+    # Logging and checkpoints.
+    logging_steps: int = Field(1, ge=1)
+    save_steps: int = Field(500, ge=0)
+    save_total_limit: Optional[int] = Field(None, ge=1)
+    report_to: Union[list[Literal["tensorboard"]], Literal["tensorboard", "none"], None] = None
+    plot: bool = True
+    disable_tqdm: bool = False
+
+    @field_validator("scale_rewards", mode="before")
+    @classmethod
+    def _scale_rewards_bool(cls, v: Any) -> Any:
+        # TRL accepts True/False (older releases): True is "group", False is "none".
+        if v is True:
+            return "group"
+        if v is False:
+            return "none"
+        return v
+
+    @field_validator("report_to", mode="before")
+    @classmethod
+    def _report_to_list(cls, v: Any) -> Any:
+        if v in (None, "none", []):
+            return None
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _batch_divides(self) -> "TrainConfig":
+        per_step = self.per_device_train_batch_size * self.gradient_accumulation_steps
+        if per_step % self.num_generations:
+            raise ValueError(
+                f"per_device_train_batch_size * gradient_accumulation_steps ({per_step}) must be a multiple "
+                f"of num_generations ({self.num_generations}): groups are never split"
+            )
+        return self
+
+    # Derived values.
+    @property
+    def prompts_per_step(self) -> int:
+        """Prompts one process samples per optimizer step."""
+        return self.per_device_train_batch_size * self.gradient_accumulation_steps // self.num_generations
+
+    @property
+    def epsilon_low(self) -> float:
+        return self.epsilon
+
+    @property
+    def epsilon_hi(self) -> float:
+        """``epsilon_high`` or, when unset, ``epsilon`` (as TRL)."""
+        return self.epsilon if self.epsilon_high is None else self.epsilon_high
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> "TrainConfig":
+        """Validate a mapping; any problem is a one-line :class:`ConfigError` naming ``source`` and the key."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping of training options, got {type(data).__name__}")
+        try:
+            return cls(**data)
+        except ValidationError as e:
+            raise ConfigError(_one_line(e, source)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> "TrainConfig":
+        """Read a YAML file; relative ``model``/``dataset``/``rewards``/``output_dir`` paths that exist
+        next to the file are resolved against its folder."""
+        from ..config import read_yaml
+
+        data, _ = read_yaml(path)
+        if data is None:
+            data = {}
+        config = cls.from_dict(data, str(path))
+        base = Path(path).resolve().parent
+        for key in ("model", "tokenizer", "dataset", "rewards"):
+            value = getattr(config, key)
+            if isinstance(value, str) and not Path(value).is_absolute() and (base / value).exists():
+                setattr(config, key, str(base / value))
+        return config
+
+
+def _one_line(e: ValidationError, source: str) -> str:
+    err = e.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        import difflib
+
+        close = difflib.get_close_matches(loc, list(TrainConfig.model_fields), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{source}: unknown key '{loc}'{hint}"
+    if not loc:  # a model-level check
+        return f"{source}: {msg.removeprefix('Value error, ')}"
+    return f"{source}, key '{loc}': {msg.removeprefix('Value error, ')}, got {err.get('input')!r:.60}"
