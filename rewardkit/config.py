@@ -67,6 +67,8 @@ def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
 
 def _entry_lines(node: Any) -> dict[int, int]:
     lines: dict[int, int] = {}
+    if isinstance(node, yaml.SequenceNode):  # a bare list of entries
+        return {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if getattr(key, "value", None) == "rewards" and isinstance(value, yaml.SequenceNode):
@@ -75,14 +77,14 @@ def _entry_lines(node: Any) -> dict[int, int]:
     return lines
 
 
-def parse(config: str | os.PathLike[str] | Mapping[str, Any], *, allow_keys: tuple[str, ...] = ()) -> RewardsSpec:
+def parse(config: str | os.PathLike[str] | Mapping[str, Any] | list[Any], *, allow_keys: tuple[str, ...] = ()) -> RewardsSpec:
     """Validate a rewards config given as a YAML path or a dict.
 
     ``allow_keys`` lists other top-level keys a caller owns (the trainer's ``model:``, ...),
     which are then ignored here rather than refused.
     """
-    if isinstance(config, Mapping):
-        data: Any = dict(config)
+    if isinstance(config, (Mapping, list)):
+        data: Any = config
         lines: dict[int, int] = {}
         source = "<dict>"
     else:
@@ -117,10 +119,10 @@ def parse(config: str | os.PathLike[str] | Mapping[str, Any], *, allow_keys: tup
         spec = _entry(entry, where, on_error, timeout)
         if spec.label in seen:
             raise ConfigError(
-                f"{where}: label '{spec.label}' is already used by {seen[spec.label]}; "
+                f"{spec.where}: label '{spec.label}' is already used by {seen[spec.label]}; "
                 "give one of them a distinct 'as:'"
             )
-        seen[spec.label] = where
+        seen[spec.label] = spec.where
         components.append(spec)
     return RewardsSpec(components, on_error, timeout, source)
 
