@@ -42,6 +42,8 @@ class TrainConfig(BaseModel):
     top_k: int = Field(0, ge=0)
     min_p: Optional[float] = Field(None, ge=0, le=1)
     repetition_penalty: float = Field(1.0, gt=0)
+    generation_kwargs: Optional[dict[Literal["suppress_tokens", "min_new_tokens"], Any]] = Field(
+        None, description="extra sampling options: suppress_tokens (ids never sampled), min_new_tokens")
 
     # The objective.
     beta: float = Field(0.0, ge=0)

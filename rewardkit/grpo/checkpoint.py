@@ -1,0 +1,153 @@
+"""Checkpoints in Hugging Face format plus optimizer, scheduler and RNG state, written atomically.
+
+A checkpoint is first written to ``.tmp-checkpoint-<step>`` and then renamed into place, so a
+run killed while saving leaves the previous checkpoints intact and never a half-written one
+under a real name. ``latest()`` only considers folders whose ``trainer_state.json`` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+STATE = "trainer_state.json"
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
+    try:
+        import numpy as np
+
+        state["numpy"] = np.random.get_state()
+    except ImportError:  # pragma: no cover
+        pass
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    torch.set_rng_state(state["torch"])
+    if "numpy" in state:
+        import numpy as np
+
+        np.random.set_state(state["numpy"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any,
+         rank: int = 0, world: int = 1, extra: Optional[dict[str, Any]] = None,
+         barrier: Any = None, save_total_limit: Optional[int] = None) -> Path:
+    """Write ``output_dir/checkpoint-<step>``. Every rank writes its RNG state (and its rollout
+    buffer, in ``extra``); rank 0 writes the rest and renames the folder once all are done."""
+    final = output_dir / f"checkpoint-{step}"
+    tmp = output_dir / f".tmp-checkpoint-{step}"
+    if rank == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    if barrier:
+        barrier()
+    torch.save({"rng": rng_state(), "extra": extra or {}}, tmp / f"rng_state_{rank}.pt")
+    if rank == 0:
+        model.save_pretrained(tmp)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp)
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+    if barrier:
+        barrier()
+    if rank == 0:
+        (tmp / STATE).write_text(json.dumps({"global_step": step, "world_size": world}), encoding="utf-8")
+        _fsync_dir(tmp)
+        if final.exists():  # re-saving a step (after a resume): swap, never leave a gap
+            old = output_dir / f".old-checkpoint-{step}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        _fsync_dir(output_dir)
+        if save_total_limit:
+            for old in checkpoints(output_dir)[:-save_total_limit]:
+                shutil.rmtree(old, ignore_errors=True)
+    if barrier:
+        barrier()
+    return final
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - not every platform opens folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def checkpoints(output_dir: Path) -> list[Path]:
+    """Complete checkpoints in step order."""
+    found = []
+    for p in Path(output_dir).glob("checkpoint-*"):
+        m = re.fullmatch(r"checkpoint-(\d+)", p.name)
+        if m and (p / STATE).exists():
+            found.append((int(m.group(1)), p))
+    return [p for _, p in sorted(found)]
+
+
+def latest(output_dir: Path) -> Optional[Path]:
+    """The newest complete checkpoint, or None."""
+    found = checkpoints(output_dir)
+    return found[-1] if found else None
+
+
+def load(path: Path, *, model: Any, optimizer: Any, scheduler: Any, rank: int = 0) -> tuple[int, dict[str, Any]]:
+    """Restore weights, optimizer, scheduler and this rank's RNG into the live objects.
+
+    Returns ``(step, extra)``. The RNG is restored last, by the caller, via ``set_rng_state``
+    on the returned ``extra["rng"]``, so that loading itself cannot disturb it.
+    """
+    state = json.loads((path / STATE).read_text(encoding="utf-8"))
+    load_weights(model, path)
+    optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=False))
+    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=False))
+    rng_file = path / f"rng_state_{rank}.pt"
+    if not rng_file.exists():
+        rng_file = path / "rng_state_0.pt"
+    blob = torch.load(rng_file, weights_only=False)
+    return int(state["global_step"]), {"rng": blob["rng"], **blob.get("extra", {})}
+
+
+def load_weights(model: Any, path: Path) -> None:
+    """Copy the weights saved by ``save_pretrained`` in ``path`` into ``model`` (full or peft)."""
+    from safetensors.torch import load_file
+
+    if (path / "adapter_model.safetensors").exists():
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
+        return
+    state: dict[str, Any] = {}
+    for f in sorted(path.glob("model*.safetensors")):
+        state.update(load_file(str(f)))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # Tied weights (lm_head = embeddings) are saved once; anything else missing is a real mismatch.
+    tied = set(getattr(model, "_tied_weights_keys", None) or [])
+    if isinstance(getattr(model, "_tied_weights_keys", None), dict):
+        tied = set(model._tied_weights_keys)
+    real_missing = [k for k in missing if k not in tied and "lm_head" not in k]
+    if unexpected or real_missing:
+        raise RuntimeError(f"{path}: checkpoint does not match the model (missing {real_missing[:3]}, "
+                           f"unexpected {unexpected[:3]})")

@@ -1,0 +1,163 @@
+"""GRPO tensor math: pure functions, each checked against TRL's ``GRPOTrainer`` in the tests.
+
+Shape legend:
+    B  prompts in a batch          G  generations per prompt (``num_generations``)
+    N  completions, N = B * G       K  reward components
+    T  completion tokens (padded)   P  prompt tokens (left-padded)
+    V  vocabulary
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import torch
+
+# A group whose rewards are all equal has std 0: dividing by std + 1e-4 (as TRL) keeps it finite.
+STD_EPS = 1e-4
+
+
+def nanstd(x: torch.Tensor, dim: Optional[int] = None) -> torch.Tensor:
+    """Unbiased standard deviation ignoring NaNs (TRL's ``nanstd``: Bessel-corrected)."""
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    mean = torch.nanmean(x, dim=dim, keepdim=True)
+    var = torch.nanmean((x - mean) ** 2, dim=dim, keepdim=True)  # biased
+    count = (~torch.isnan(x)).sum(dim=dim, keepdim=True)
+    return (var * count / (count - 1)).sqrt().squeeze(dim)
+
+
+def total_rewards(per_func: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted sum over components with None (NaN) left out; rows where all are NaN stay NaN.
+
+    per_func  # (N, K), NaN where a reward gave None
+    returns   # (N,)
+    """
+    total = (per_func * weights.unsqueeze(0)).nansum(dim=1)  # (N,)
+    return total.masked_fill(torch.isnan(per_func).all(dim=1), math.nan)  # (N,)
+
+
+def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards: str = "group"
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(r - group mean) / (std + 1e-4)``, std per group, over the batch, or not at all.
+
+    rewards  # (N,) in group order (G consecutive completions per prompt), NaN = unscorable
+    returns  (advantages  # (N,), 0 where the reward is NaN;  std  # (N,) the std used / logged)
+    """
+    grouped = rewards.view(-1, num_generations)  # (B, G)
+    mean = torch.nanmean(grouped, dim=1).repeat_interleave(num_generations)  # (N,)
+    if scale_rewards in ("group", "none"):
+        std = nanstd(grouped, dim=1).repeat_interleave(num_generations)  # (N,)
+    elif scale_rewards == "batch":
+        std = nanstd(rewards).expand_as(rewards)  # (N,)
+    else:
+        raise ValueError(f"scale_rewards must be group, batch or none, got {scale_rewards!r}")
+    adv = rewards - mean  # (N,)
+    if scale_rewards != "none":
+        adv = adv / (std + STD_EPS)  # (N,)
+    # Unscorable rows carry no signal: advantage 0, as TRL.
+    return torch.nan_to_num(adv, nan=0.0), std
+
+
+def completion_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                      logits_to_keep: int, temperature: float) -> torch.Tensor:
+    """Logits predicting each completion token, divided by the sampling temperature.
+
+    input_ids, attention_mask  # (N, P+T)
+    returns                    # (N, T, V) float32
+    """
+    # One forward that projects only the last T+1 positions through the LM head (no position_ids,
+    # as TRL): the position before each completion token predicts it.
+    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=logits_to_keep + 1,
+                use_cache=False)
+    logits = out.logits[:, :-1, :]  # (N, T, V)
+    return logits.float() / temperature  # (N, T, V)
+
+
+def token_logps(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """log softmax(logits)[ids], computed as gather - logsumexp (no (N, T, V) log-prob tensor kept).
+
+    logits  # (N, T, V);  ids  # (N, T);  returns  # (N, T)
+    """
+    picked = logits.gather(-1, ids.unsqueeze(-1)).squeeze(-1)  # (N, T)
+    return picked - torch.logsumexp(logits, dim=-1)  # (N, T)
+
+
+@torch.no_grad()
+def token_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy of each next-token distribution (logged only, so no graph).
+
+    logits  # (N, T, V);  returns  # (N, T)
+    """
+    logp = torch.log_softmax(logits, dim=-1)  # (N, T, V)
+    return -(logp.exp() * logp).sum(-1)  # (N, T)
+
+
+@dataclass
+class LossOut:
+    """The loss to backpropagate and the per-token tensors the metrics need."""
+
+    loss: torch.Tensor  # () already normalised for gradient accumulation
+    ratio: torch.Tensor  # (N, T) pi / pi_old (before the delta clamp)
+    kl: Optional[torch.Tensor]  # (N, T) k3 estimate, or None when beta == 0
+
+
+def policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
+                loss_type: str = "dapo", epsilon_low: float = 0.2, epsilon_high: float = 0.2,
+                delta: Optional[float] = None, beta: float = 0.0, ref_logps: Optional[torch.Tensor] = None,
+                max_completion_length: Optional[int] = None, num_items: Optional[float] = None,
+                accumulation_steps: int = 1) -> LossOut:
+    """The clipped GRPO surrogate plus ``beta`` times the k3 KL, normalised as TRL's ``loss_type``.
+
+    logps, old_logps, ref_logps, mask  # (N, T)
+    advantages                         # (N,)
+    num_items: completion tokens of the whole step on every process divided by the process count
+        (``dapo``'s normaliser; TRL's ``num_items_in_batch / num_processes``).
+    """
+    adv = advantages.unsqueeze(1)  # (N, 1)
+    ratio = torch.exp(logps - old_logps)  # (N, T)
+    clipped = torch.clamp(ratio, 1 - epsilon_low, 1 + epsilon_high)  # (N, T)
+    unclipped = ratio if delta is None else torch.clamp(ratio, max=delta)  # (N, T) two-sided clipping
+    per_token = -torch.min(unclipped * adv, clipped * adv)  # (N, T)
+    kl = None
+    if beta != 0.0:
+        if ref_logps is None:
+            raise ValueError("beta > 0 needs ref_logps")
+        diff = ref_logps - logps  # (N, T)
+        kl = torch.exp(diff) - diff - 1  # (N, T) k3: unbiased, always >= 0
+        per_token = per_token + beta * kl  # (N, T)
+    mask = mask.to(per_token.dtype)
+    if loss_type == "grpo":  # mean over each sequence, then over sequences
+        loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean() / accumulation_steps
+    elif loss_type == "bnpo":  # mean over the micro-batch's tokens
+        loss = (per_token * mask).sum() / mask.sum().clamp(min=1.0) / accumulation_steps
+    elif loss_type == "dr_grpo":  # a constant normaliser: no length bias
+        if max_completion_length is None:
+            raise ValueError("dr_grpo needs max_completion_length")
+        loss = (per_token * mask).sum() / (per_token.size(0) * max_completion_length) / accumulation_steps
+    elif loss_type == "dapo":  # mean over every token of the step, all micro-batches and processes
+        items = mask.sum() * accumulation_steps if num_items is None else num_items
+        loss = (per_token * mask).sum() / max(float(items), 1.0)
+    else:
+        raise ValueError(f"unknown loss_type {loss_type!r} (grpo | bnpo | dr_grpo | dapo)")
+    return LossOut(loss, ratio, kl)
+
+
+def clip_fractions(ratio: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
+                   epsilon_low: float, epsilon_high: float) -> dict[str, tuple[float, float]]:
+    """Clipped-token sums and token count, for TRL's ``clip_ratio/*`` (summed over micro-batches).
+
+    ratio, mask  # (N, T);  advantages  # (N,)
+    """
+    adv = advantages.unsqueeze(1)  # (N, 1)
+    low = (ratio < 1 - epsilon_low) & (adv < 0)  # (N, T)
+    high = (ratio > 1 + epsilon_high) & (adv > 0)  # (N, T)
+    m = mask.bool()
+    n = float(m.sum())
+    return {
+        "clip_ratio/low_mean": (float((low & m).sum()), n),
+        "clip_ratio/high_mean": (float((high & m).sum()), n),
+        "clip_ratio/region_mean": (float(((low | high) & m).sum()), n),
+    }

@@ -1,0 +1,68 @@
+"""Per-step metrics: a JSONL file (flushed every step), optional TensorBoard, and a tqdm bar."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+
+class MetricsLog:
+    """Appends one JSON line per step to ``output_dir/metrics.jsonl``; mirrors to TensorBoard."""
+
+    def __init__(self, output_dir: Path, *, resume_step: int = 0, tensorboard: bool = False, enabled: bool = True):
+        self.enabled = enabled
+        self.path = output_dir / "metrics.jsonl"
+        self.rows: list[dict[str, Any]] = []
+        self.tb = None
+        if not enabled:
+            return
+        # On resume, rows written after the checkpoint belong to steps that will be redone.
+        if resume_step and self.path.exists():
+            with open(self.path, encoding="utf-8") as f:
+                self.rows = [r for r in map(json.loads, filter(str.strip, f)) if r.get("step", 0) <= resume_step]
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in self.rows)
+        os.replace(tmp, self.path)
+        self._file = open(self.path, "a", encoding="utf-8")
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(log_dir=str(output_dir / "runs"), purge_step=resume_step + 1 if resume_step else None)
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if not self.enabled:
+            return
+        self._file.write(json.dumps({k: _clean(v) for k, v in row.items()}) + "\n")
+        self._file.flush()
+        if self.tb is not None:
+            for k, v in row.items():
+                if k != "step" and isinstance(v, (int, float)) and math.isfinite(v):
+                    self.tb.add_scalar(f"train/{k}", v, row["step"])
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        self._file.close()
+        if self.tb is not None:
+            self.tb.close()
+
+
+def _clean(v: Any) -> Any:
+    # JSON has no NaN: a metric with no data (e.g. a component that never applied) is null.
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def nan_stats(values: Sequence[Optional[float]]) -> tuple[float, float]:
+    """Mean and unbiased std of the non-None values (NaN when there are none), as TRL logs them."""
+    xs = [v for v in values if v is not None and not math.isnan(v)]
+    if not xs:
+        return math.nan, math.nan
+    mean = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return mean, math.nan
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))

@@ -1,0 +1,438 @@
+"""The GRPO loop: ``train(config)`` reads top to bottom, one numbered phase after another.
+
+The tensor math lives in :mod:`.losses` (tested against TRL), sampling in :mod:`.sampling`,
+checkpoints in :mod:`.checkpoint`. Shapes: B prompts, G generations, N = B*G completions,
+K reward components, P prompt tokens, T completion tokens.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import torch
+
+from ..errors import ConfigError, DataError
+from . import checkpoint as ckpt
+from . import losses as L
+from .config import TrainConfig
+from .distributed import Dist, setup
+from .metrics import MetricsLog, nan_stats
+from .plot import plot_rewards
+from .sampling import decode_completions, generate, render_prompts, tokenize_prompts
+
+log = logging.getLogger("rewardkit.grpo")
+
+Callback = Callable[[int, dict], Any]
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: per-step metrics, where it wrote, and the trained objects."""
+
+    metrics: list[dict[str, Any]]
+    output_dir: Path
+    model: Any
+    tokenizer: Any
+    checkpoints: list[Path] = field(default_factory=list)
+
+
+def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
+          dataset: Optional[Sequence[dict[str, Any]]] = None, reward: Any = None,
+          callbacks: Optional[Sequence[Callback]] = None, resume: bool | str = False) -> TrainResult:
+    """Run GRPO as ``config`` says. Objects passed in replace the config's ``model``, ``tokenizer``,
+    ``dataset`` and ``rewards``. ``resume``: True (latest checkpoint in ``output_dir``) or a path."""
+    d = setup(config.device)
+    seed_everything(config.seed + d.rank)  # each rank samples differently; DDP syncs the weights
+    out_dir = Path(config.output_dir)
+    if d.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    d.barrier()
+
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(config)
+    policy = model if model is not None else load_model(config)
+    policy.to(d.device)
+    if config.use_peft:
+        policy = add_lora(policy, config)
+    rows = list(dataset) if dataset is not None else load_dataset(config)
+    composite = reward if reward is not None else load_reward(config)
+    # No reference model at all when beta == 0; with LoRA the reference is the adapter switched off.
+    ref_model = None
+    if config.beta > 0 and not config.use_peft:
+        ref_model = copy.deepcopy(policy).eval().requires_grad_(False)
+    ddp_model = d.wrap(policy)
+
+    params = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
+                                  eps=config.adam_epsilon, weight_decay=config.weight_decay)
+    pps, G, accum = config.prompts_per_step, config.num_generations, config.gradient_accumulation_steps
+    rounds = math.ceil(config.num_train_epochs * len(rows) / (pps * d.world))
+    total_steps = config.max_steps if config.max_steps > 0 else rounds * config.num_iterations
+    scheduler = make_scheduler(optimizer, config, total_steps)
+    eos_ids = eos_token_ids(policy, tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+    gen_kwargs = config.generation_kwargs or {}
+    weights = torch.tensor(composite.weights, dtype=torch.float32)  # (K,)
+
+    step, rollout = 0, None
+    if resume:
+        path = Path(resume) if isinstance(resume, (str, Path)) and not isinstance(resume, bool) else ckpt.latest(out_dir)
+        if path is None:
+            raise ConfigError(f"{out_dir}: no checkpoint to resume from (expected checkpoint-<step>/ folders)")
+        step, extra = ckpt.load(path, model=policy, optimizer=optimizer, scheduler=scheduler, rank=d.rank)
+        rollout = extra.get("rollout")
+        ckpt.set_rng_state(extra["rng"])
+        log.info("resumed from %s at step %d", path, step)
+    metrics_log = MetricsLog(out_dir, resume_step=step, enabled=d.main,
+                             tensorboard=bool(config.report_to and "tensorboard" in config.report_to))
+    bar = progress_bar(total_steps, step, enabled=d.main and not config.disable_tqdm)
+
+    while step < total_steps:
+        t_step = time.perf_counter()
+        # 1. Sample: every num_iterations steps, G completions for each of this rank's prompts.
+        t0 = time.perf_counter()
+        if step % config.num_iterations == 0 or rollout is None:
+            batch = rows_for_round(rows, step // config.num_iterations, pps, d, config)
+            prompts = [r["prompt"] for r in batch]
+            chat = not isinstance(prompts[0], str)
+            prompt_ids, prompt_mask = tokenize_prompts(render_prompts(prompts, tokenizer), tokenizer,
+                                                       config.max_prompt_length, d.device)  # (B, P)
+            prompt_ids = prompt_ids.repeat_interleave(G, dim=0)  # (N, P)
+            prompt_mask = prompt_mask.repeat_interleave(G, dim=0)  # (N, P)
+            policy.eval()
+            samples = generate(policy, prompt_ids, prompt_mask, max_new_tokens=config.max_completion_length,
+                               eos_ids=eos_ids, pad_id=pad_id, temperature=config.temperature,
+                               top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
+                               repetition_penalty=config.repetition_penalty,
+                               suppress_ids=gen_kwargs.get("suppress_tokens", ()),
+                               min_new_tokens=gen_kwargs.get("min_new_tokens", 0))
+            completion_ids, completion_mask = samples.completion_ids, samples.completion_mask  # (N, T)
+            lengths = completion_mask.sum(1)  # (N,)
+            if config.mask_truncated_completions:
+                completion_mask = completion_mask * (~samples.truncated).unsqueeze(1).long()  # (N, T)
+            t_gen = time.perf_counter() - t0
+
+            # 2. Score: the composite's components on the decoded completions, None as NaN.
+            t0 = time.perf_counter()
+            completions, id_lists = decode_completions(completion_ids, samples.completion_mask, tokenizer, chat)
+            rep_prompts = [p for p in prompts for _ in range(G)]
+            columns = {k: [r.get(k) for r in batch for _ in range(G)]
+                       for k in sorted({k for r in batch for k in r if k not in ("prompt", "completion")})}
+            scores = composite.score_components(prompts=rep_prompts, completions=completions,
+                                                completion_ids=id_lists, **columns)
+            per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
+                                     for i in range(len(completions))], dtype=torch.float32)  # (N, K)
+            t_reward = time.perf_counter() - t0
+
+            # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
+            all_per_func = d.all_gather(per_func.to(d.device)).cpu()  # (world*N, K)
+            all_rewards = L.total_rewards(all_per_func, weights)  # (world*N,)
+            unscorable = int(torch.isnan(all_rewards).sum())
+            if unscorable:
+                log.warning("step %d: %d completions got None from every reward; their advantage is 0",
+                            step + 1, unscorable)
+            all_adv, all_std = L.group_advantages(all_rewards, G, config.scale_rewards)  # (world*N,)
+            n_local = per_func.size(0)
+            advantages = all_adv[d.rank * n_local:(d.rank + 1) * n_local].to(d.device)  # (N,)
+
+            input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
+            attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)
+            T = completion_ids.size(1)
+            with torch.no_grad():
+                # Old log-probs only matter when a rollout is reused (num_iterations > 1); else the
+                # policy has not moved yet and the detached current log-probs are exact.
+                old_logps = (micro_logps(policy, input_ids, attention_mask, completion_ids, T, config)
+                             if config.num_iterations > 1 else None)  # (N, T)
+                ref_logps = None
+                if config.beta > 0:
+                    with (policy.disable_adapter() if config.use_peft else nullcontext()):
+                        ref_logps = micro_logps(ref_model or policy, input_ids, attention_mask,
+                                                completion_ids, T, config)  # (N, T)
+            num_items = float(d.all_sum(completion_mask.sum().float())) / d.world
+            rewards_logged = reward_metrics(all_per_func, all_rewards, all_std, composite.labels)
+            all_lengths = d.all_gather(lengths.float()).cpu()  # (world*N,)
+            all_trunc = d.all_gather(samples.truncated.float()).cpu()  # (world*N,)
+            rollout = {
+                "input_ids": input_ids, "attention_mask": attention_mask, "completion_ids": completion_ids,
+                "completion_mask": completion_mask, "advantages": advantages, "old_logps": old_logps,
+                "ref_logps": ref_logps, "num_items": num_items, "rewards_logged": rewards_logged,
+                "completions/mean_length": float(all_lengths.mean()),
+                "completions/clipped_ratio": float(all_trunc.mean()),
+                "tokens": float(all_lengths.sum()), "t_gen": t_gen, "t_reward": t_reward,
+            }
+        else:
+            t_gen = t_reward = 0.0
+
+        # 4. Loss: per micro-batch, the clipped surrogate (+ beta * KL), gradients accumulated.
+        t0 = time.perf_counter()
+        policy.train()
+        r = rollout
+        sums = {"loss": 0.0, "entropy": [0.0, 0.0], "kl": [0.0, 0.0], "clip_ratio/low_mean": [0.0, 0.0],
+                "clip_ratio/high_mean": [0.0, 0.0], "clip_ratio/region_mean": [0.0, 0.0]}
+        T = r["completion_ids"].size(1)
+        mb = config.per_device_train_batch_size
+        for k in range(accum):
+            s = slice(k * mb, (k + 1) * mb)
+            mask = r["completion_mask"][s]  # (n, T)
+            with d.no_sync(ddp_model, sync=k == accum - 1):
+                logits = L.completion_logits(ddp_model, r["input_ids"][s], r["attention_mask"][s], T,
+                                             config.temperature)  # (n, T, V)
+                logps = L.token_logps(logits, r["completion_ids"][s])  # (n, T)
+                old = r["old_logps"][s] if r["old_logps"] is not None else logps.detach()  # (n, T)
+                ref = r["ref_logps"][s] if r["ref_logps"] is not None else None
+                out = L.policy_loss(logps, old, r["advantages"][s], mask, loss_type=config.loss_type,
+                                    epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_hi,
+                                    delta=config.delta, beta=config.beta, ref_logps=ref,
+                                    max_completion_length=config.max_completion_length,
+                                    num_items=r["num_items"], accumulation_steps=accum)
+                out.loss.backward()
+            m = mask.float()
+            sums["loss"] += float(out.loss.detach())
+            add_masked(sums["entropy"], L.token_entropy(logits.detach()), m)
+            if out.kl is not None:
+                add_masked(sums["kl"], out.kl.detach(), m)
+            for key, (num, den) in L.clip_fractions(out.ratio.detach(), r["advantages"][s], mask,
+                                                    config.epsilon_low, config.epsilon_hi).items():
+                sums[key][0] += num
+                sums[key][1] += den
+            del logits, logps, out
+        t_backward = time.perf_counter() - t0
+
+        # 5. Step: clip, AdamW, schedule.
+        lr = scheduler.get_last_lr()[0]
+        max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        # 6. Log: token-weighted means over micro-batches and ranks, TRL's names.
+        totals = d.all_sum(torch.tensor([sums["loss"]] + [x for key in sums if key != "loss" for x in sums[key]],
+                                        dtype=torch.float64, device=d.device)).cpu().tolist()
+        row: dict[str, Any] = {"step": step, **r["rewards_logged"]}
+        row["loss"] = totals[0] / d.world
+        for i, key in enumerate(k for k in sums if k != "loss"):
+            num, den = totals[1 + 2 * i], totals[2 + 2 * i]
+            if key == "kl" and config.beta == 0:
+                continue
+            row[key] = num / den if den else 0.0
+        elapsed = time.perf_counter() - t_step
+        row.update({
+            "completions/mean_length": r["completions/mean_length"],
+            "completions/clipped_ratio": r["completions/clipped_ratio"],
+            "grad_norm": grad_norm, "learning_rate": lr,
+            "tokens_per_s": r["tokens"] / elapsed if t_gen else 0.0,
+            "time/generation": t_gen, "time/reward": t_reward, "time/backward": t_backward, "time/step": elapsed,
+            "epoch": step / config.num_iterations * pps * d.world / max(len(rows), 1),
+        })
+        if step % config.logging_steps == 0 or step == total_steps:
+            metrics_log.write(row)
+        else:
+            metrics_log.rows.append(row)
+        for cb in callbacks or ():
+            cb(step, row)
+        bar.update(1)
+        bar.set_postfix(reward=f"{row['reward']:.3f}")
+
+        # 7. Checkpoint: atomically, with what --resume needs to continue exactly.
+        if config.save_steps and step % config.save_steps == 0 and step < total_steps:
+            ckpt.save(out_dir, step, model=policy, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
+                      rank=d.rank, world=d.world, barrier=d.barrier, save_total_limit=config.save_total_limit,
+                      extra={"rollout": to_cpu(rollout)} if config.num_iterations > 1 else None)
+
+    bar.close()
+    metrics_log.close()
+    metrics = metrics_log.rows
+    if d.main:
+        save_final(out_dir / "final", policy, tokenizer)
+        if config.plot and metrics:
+            plot_rewards(metrics, out_dir / "rewards.png")
+    d.barrier()
+    return TrainResult(metrics, out_dir, policy, tokenizer, ckpt.checkpoints(out_dir))
+
+
+# --- helpers: loading, data order, metrics -----------------------------------------------------
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def micro_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, completion_ids: torch.Tensor,
+                T: int, config: TrainConfig) -> torch.Tensor:
+    """Log-probs of the completion tokens in micro-batches (no grad). returns  # (N, T)"""
+    mb = config.per_device_train_batch_size
+    parts = []
+    for s in range(0, input_ids.size(0), mb):
+        logits = L.completion_logits(model, input_ids[s:s + mb], attention_mask[s:s + mb], T, config.temperature)
+        parts.append(L.token_logps(logits, completion_ids[s:s + mb]))  # (n, T)
+    return torch.cat(parts)
+
+
+def add_masked(acc: list[float], x: torch.Tensor, mask: torch.Tensor) -> None:
+    acc[0] += float((x * mask).sum())
+    acc[1] += float(mask.sum())
+
+
+def reward_metrics(per_func: torch.Tensor, rewards: torch.Tensor, std: torch.Tensor,
+                   labels: Sequence[str]) -> dict[str, float]:
+    """TRL's reward metrics: total mean/std, per component mean/std over rows where it applied."""
+    out: dict[str, float] = {}
+    mean, sd = nan_stats(rewards.tolist())
+    out["reward"], out["reward_std"] = mean, sd
+    for i, label in enumerate(labels):
+        m, s = nan_stats(per_func[:, i].tolist())
+        out[f"rewards/{label}/mean"], out[f"rewards/{label}/std"] = m, s
+    out["frac_reward_zero_std"] = float(torch.isclose(std, torch.zeros_like(std)).float().mean())
+    return out
+
+
+def rows_for_round(rows: Sequence[dict[str, Any]], round_index: int, pps: int, d: Dist,
+                   config: TrainConfig) -> list[dict[str, Any]]:
+    """This rank's prompts for a generation round: a seeded permutation per epoch, so the order
+    depends only on (seed, round), never on RNG state (resume-safe)."""
+    n = len(rows)
+    start = (round_index * d.world + d.rank) * pps
+    out = []
+    cache: dict[int, list[int]] = {}
+    for pos in range(start, start + pps):
+        epoch, i = divmod(pos, n)
+        if epoch not in cache:
+            if config.shuffle_dataset:
+                g = torch.Generator().manual_seed(config.seed + epoch)
+                cache[epoch] = torch.randperm(n, generator=g).tolist()
+            else:
+                cache[epoch] = list(range(n))
+        out.append(rows[cache[epoch][i]])
+    return out
+
+
+def make_scheduler(optimizer: Any, config: TrainConfig, total_steps: int) -> Any:
+    from transformers import get_scheduler
+
+    warmup = config.warmup_steps or math.ceil(config.warmup_ratio * total_steps)
+    return get_scheduler(config.lr_scheduler_type, optimizer, num_warmup_steps=warmup,
+                         num_training_steps=max(total_steps, 1))
+
+
+def eos_token_ids(model: Any, tokenizer: Any) -> list[int]:
+    ids = []
+    gen = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for x in ([gen] if isinstance(gen, int) else list(gen or [])) + [tokenizer.eos_token_id]:
+        if x is not None and x not in ids:
+            ids.append(int(x))
+    return ids
+
+
+def load_tokenizer(config: TrainConfig) -> Any:
+    from transformers import AutoTokenizer
+
+    name = config.tokenizer or config.model
+    if not name:
+        raise ConfigError("train config: key 'model' is required (a local folder or hub id)")
+    try:
+        tok = AutoTokenizer.from_pretrained(name)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"key 'tokenizer': cannot load tokenizer '{name}': {str(e).splitlines()[0]}") from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(config: TrainConfig) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    if not config.model:
+        raise ConfigError("train config: key 'model' is required (a local folder or hub id)")
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
+             "auto": "auto"}[config.dtype]
+    try:
+        return AutoModelForCausalLM.from_pretrained(config.model, dtype=dtype)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"key 'model': cannot load '{config.model}': {str(e).splitlines()[0]}") from None
+
+
+def add_lora(model: Any, config: TrainConfig) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    targets = config.lora_target_modules or "all-linear"
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def load_dataset(config: TrainConfig) -> list[dict[str, Any]]:
+    from ..jsonl import read_rows
+
+    if not config.dataset:
+        raise ConfigError("train config: key 'dataset' is required (a JSONL file with a 'prompt' field)")
+    rows = read_rows(config.dataset, required=("prompt",))
+    if not rows:
+        raise DataError(f"{config.dataset}: no rows")
+    return rows
+
+
+def load_reward(config: TrainConfig) -> Any:
+    from ..compose import load
+
+    if config.rewards is None:
+        raise ConfigError("train config: key 'rewards' is required (a list of {use: NAME} or a rewards YAML)")
+    if isinstance(config.rewards, str):
+        return load(config.rewards)
+    return load({"rewards": config.rewards, "on_error": config.on_error})
+
+
+def to_cpu(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.cpu()
+    if isinstance(x, dict):
+        return {k: to_cpu(v) for k, v in x.items()}
+    return x
+
+
+def save_final(path: Path, model: Any, tokenizer: Any) -> None:
+    """The trained model in Hugging Face format, replaced only once fully written."""
+    import os
+    import shutil
+
+    tmp = path.with_name(".tmp-" + path.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(tmp)
+    if path.exists():
+        old = path.with_name(".old-" + path.name)
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def set_postfix(self, **kw: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+def progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="grpo", unit="step", dynamic_ncols=True)
