@@ -1,0 +1,189 @@
+"""Loading a reward model once per process, and scoring token ids in length-sorted batches.
+
+Shapes: B texts in a batch, T tokens (the longest text of the batch).
+Torch and transformers are imported inside the functions: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from rewardkit import ConfigError
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A reward model and its tokenizer, ready for inference on ``device``."""
+
+    model: Any
+    tokenizer: Any
+    device: str
+    max_positions: int | None  # the model's position limit, where the config states one
+
+
+_models: dict[tuple[str, str, str], Any] = {}
+_tokenizers: dict[tuple[str, str], Any] = {}
+_lock = threading.Lock()
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``mps``, else ``cpu``; anything else is checked."""
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    try:
+        torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"option 'device': {device!r} is not a torch device (auto, cpu, cuda, cuda:1, mps)") from None
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> Any:
+    """``auto`` -> bfloat16 on a CUDA device that supports it, else float32."""
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    return getattr(torch, dtype)
+
+
+def _key_path(model: str) -> str:
+    # A local folder is keyed by its absolute path, so "./rm" and "rm" share one load.
+    return os.path.abspath(model) if os.path.isdir(model) else model
+
+
+def _short(e: BaseException) -> str:
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+
+
+def load(model: str, *, device: str = "auto", dtype: str = "auto", truncation_side: str = "left") -> Loaded:
+    """The reward model at ``model`` (a local folder or hub id), loaded once per process per options.
+
+    Raises :class:`rewardkit.ConfigError` naming the ``model`` option when it does not load or is
+    not a one-output sequence classifier.
+    """
+    dev = resolve_device(device)
+    path = _key_path(model)
+    mkey, tkey = (path, dev, dtype), (path, truncation_side)
+    with _lock:
+        net, tok = _models.get(mkey), _tokenizers.get(tkey)
+        if tok is None:
+            tok = _load_tokenizer(model, truncation_side)
+            _tokenizers[tkey] = tok
+        if net is None:
+            net = _load_model(model, dev, dtype, tok)
+            _models[mkey] = net
+    return Loaded(net, tok, dev, _max_positions(net.config))
+
+
+def _load_tokenizer(model: str, truncation_side: str) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(model)
+    except Exception as e:  # noqa: BLE001 - any load failure is a config problem
+        raise ConfigError(f"option 'model': cannot load a tokenizer from {model!r} ({_short(e)})") from None
+    tok.truncation_side = truncation_side
+    if tok.pad_token is None:
+        if tok.eos_token is None:
+            raise ConfigError(f"option 'model': the tokenizer of {model!r} has neither a pad nor an eos token")
+        tok.pad_token = tok.eos_token  # as TRL does for reward models
+    return tok
+
+
+def _load_model(model: str, device: str, dtype: str, tok: Any) -> Any:
+    from transformers import AutoModelForSequenceClassification
+
+    try:
+        net = AutoModelForSequenceClassification.from_pretrained(model, dtype=resolve_dtype(dtype, device))
+    except Exception as e:  # noqa: BLE001
+        raise ConfigError(f"option 'model': cannot load a sequence classifier from {model!r} ({_short(e)})") from None
+    if net.config.num_labels != 1:
+        raise ConfigError(
+            f"option 'model': {model!r} has {net.config.num_labels} outputs; a reward model has exactly 1"
+        )
+    if getattr(net.config, "pad_token_id", None) is None:
+        net.config.pad_token_id = tok.pad_token_id  # last-token pooling (Qwen, Llama) needs it
+    try:
+        net.to(device)
+    except Exception as e:  # noqa: BLE001
+        raise ConfigError(f"option 'device': cannot move the model to {device!r} ({_short(e)})") from None
+    net.eval()
+    return net
+
+
+def _max_positions(config: Any) -> int | None:
+    n = getattr(config, "max_position_embeddings", None)
+    return int(n) if isinstance(n, int) and n > 0 else None
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (tests, or to free memory)."""
+    with _lock:
+        _models.clear()
+        _tokenizers.clear()
+
+
+def encode(tokenizer: Any, items: Sequence[tuple[str, bool]], max_length: int) -> list[list[int]]:
+    """Token ids of each ``(text, add_special_tokens)`` item, truncated to ``max_length``."""
+    out: list[list[int]] = [[] for _ in items]
+    for special in (True, False):
+        idx = [i for i, (_, s) in enumerate(items) if s is special]
+        if not idx:
+            continue
+        enc = tokenizer([items[i][0] for i in idx], add_special_tokens=special, truncation=True,
+                        max_length=max_length)["input_ids"]
+        for i, ids in zip(idx, enc):
+            out[i] = list(ids)
+    fill = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.pad_token_id
+    return [ids or [fill] for ids in out]  # an empty text still gets one position to pool
+
+
+def pad_batch(ids: Sequence[Sequence[int]], pad_id: int, device: Any = "cpu") -> tuple[Any, Any]:
+    """Right-padded ``input_ids`` and ``attention_mask``, both ``(B, T)``."""
+    import torch
+
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)  # (B, T)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)  # (B, T)
+    for row, x in enumerate(ids):
+        input_ids[row, : len(x)] = torch.tensor(x, dtype=torch.long)
+        mask[row, : len(x)] = 1
+    return input_ids.to(device), mask.to(device)
+
+
+def rewards_of(model: Any, input_ids: Any, attention_mask: Any) -> Any:
+    """The scalar reward of each row: the classifier's single logit, ``(B,)``."""
+    return model(input_ids=input_ids, attention_mask=attention_mask).logits[:, 0]  # (B,)
+
+
+def score_ids(model: Any, ids: Sequence[Sequence[int]], *, pad_id: int, batch_size: int, device: Any) -> list[float]:
+    """Rewards for token id lists, in input order; batches are formed longest first.
+
+    Sorting by length keeps padding small (similar lengths share a batch) and puts the largest
+    batch first, so an out-of-memory error shows at once rather than at the end.
+    """
+    import torch
+
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    out = [0.0] * len(ids)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            input_ids, mask = pad_batch([ids[i] for i in chunk], pad_id, device)  # (B, T), (B, T)
+            values = rewards_of(model, input_ids, mask).float().tolist()  # (B,)
+            for i, v in zip(chunk, values):
+                out[i] = float(v)
+    return out
