@@ -12,8 +12,9 @@ The output rows are TRL's preference format (``prompt``, ``chosen``, ``rejected`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Literal
 
 Mode = Literal["best_vs_worst", "all"]
 # Totals are float sums: two completions that score the same through different components can

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections import defaultdict
+
 import pytest
 
 import rewardkit
@@ -94,7 +95,7 @@ def expected(config):
 
 
 def adapter_path() -> str:
-    import rewardkit.integrations.verl as verl
+    from rewardkit.integrations import verl
 
     return verl.__file__
 

@@ -6,7 +6,8 @@ import argparse
 import math
 import os
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..compose import load
 from ..jsonl import atomic_output, dump_row, iter_rows

@@ -26,7 +26,8 @@ This file is loaded by path, so it imports rewardkit absolutely.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rewardkit.compose import Composite
 from rewardkit.errors import ConfigError

@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -117,7 +118,7 @@ def create_app(composite: Composite, *, limits: Limits | None = None, token: str
             if e.status >= 500:
                 log.error("%s %s: %s", request.method, request.url.path, e.reason)
             return _error(e.status, e.reason)
-        except Exception as e:  # noqa: BLE001 - a server answers, whatever broke
+        except Exception as e:
             log.exception("%s %s failed", request.method, request.url.path)
             return _error(500, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}")
 
