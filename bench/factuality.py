@@ -47,11 +47,10 @@ def main() -> None:
     n, rounds = (64, 3) if args.quick else (args.n, args.rounds)
 
     import torch
-    from transformers import pipeline
-    from transformers.utils import logging as hf_logging
-
     from rewardkit_factuality import Factuality, split_sentences
     from rewardkit_factuality.tiny import build_nli_model
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
 
     torch.set_num_threads(1)
     hf_logging.set_verbosity_error()  # the pipeline's "use a dataset" advice, once per call

@@ -40,7 +40,6 @@ def main() -> None:
 
     import torch
     from detoxify import Detoxify
-
     from rewardkit_toxicity import Toxicity
     from rewardkit_toxicity.tiny import build_checkpoint
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 # A sentence ends at . ! or ? (with closing quotes/brackets) followed by white space, or at a
 # line break. Decimals ("3.5") and abbreviations without a following space stay whole.
@@ -103,7 +104,7 @@ def classify_pairs(loaded: Loaded, premises: Sequence[str], hypotheses: Sequence
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc.keys()}, return_tensors="pt")
+            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
             logits = loaded.model(**batch.to(loaded.model.device)).logits  # (b, num_labels)
             for i, label in zip(idx, logits.argmax(dim=-1).tolist()):
                 labels[i] = label

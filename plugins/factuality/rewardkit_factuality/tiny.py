@@ -8,14 +8,18 @@ Its judgements mean nothing unless ``force`` pins them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # Deliberately not the common MNLI order (entailment, neutral, contradiction): the plugin must
 # read the order from id2label.
 ID2LABEL = {0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}
-WORDS = ("the a an is was are of in on at to and it its by from with capital city river sky blue "
-         "green paris france london england rome italy water boils at degrees celsius moon earth").split()
+WORDS = [
+    "the", "a", "an", "is", "was", "are", "of", "in", "on", "at", "to", "and", "it", "its",
+    "by", "from", "with", "capital", "city", "river", "sky", "blue", "green", "paris",
+    "france", "london", "england", "rome", "italy", "water", "boils", "at", "degrees",
+    "celsius", "moon", "earth",
+]
 
 
 def build_nli_model(folder: str | os.PathLike[str], *, texts: Iterable[str] = (),

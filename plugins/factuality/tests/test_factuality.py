@@ -6,22 +6,23 @@ import atexit
 import pickle
 import shutil
 import tempfile
-from functools import lru_cache
+from functools import cache
+from typing import Any, ClassVar
 
 import pytest
 import torch
+from rewardkit_factuality import Factuality, split_sentences
+from rewardkit_factuality.squad import exact_match, normalize_answer, token_f1
+from rewardkit_factuality.tiny import build_nli_model
 
 import rewardkit
 from rewardkit import ConfigError, DataError
 from rewardkit.testing import RewardContract
-from rewardkit_factuality import Factuality, split_sentences
-from rewardkit_factuality.squad import exact_match, normalize_answer, token_f1
-from rewardkit_factuality.tiny import ID2LABEL, build_nli_model
 
 torch.set_num_threads(1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def nli_model(force: str | None = None, id2label: tuple | None = None) -> str:
     """A tiny NLI model folder, built once per test process and removed at exit."""
     folder = tempfile.mkdtemp(prefix="rk-nli-")
@@ -59,8 +60,8 @@ def test_normalization_is_squads():
 class TestReferenceContract(RewardContract):
     reward_class = Factuality
     registered_name = "factuality"
-    options = {"mode": "reference", "reference_field": "answer"}
-    examples = [
+    options: ClassVar[Any] = {"mode": "reference", "reference_field": "answer"}
+    examples: ClassVar[Any] = [
         {"prompt": "Capital of France?", "completion": "Paris.", "answer": "Paris", "expected": 1.0},
         # aliases: best over "New York City" (P = 1, R = 2/3, F1 = 0.8) and "NYC" (0)
         {"prompt": "q", "completion": "New York", "answer": ["New York City", "NYC"], "expected": 0.8},
@@ -160,7 +161,7 @@ def test_model_loads_once_and_survives_pickle():
 
 class TestEntailmentContract(RewardContract):
     reward_class = Factuality
-    examples = [
+    examples: ClassVar[Any] = [
         {"prompt": "p", "completion": COMPLETIONS[0], "evidence": EVIDENCE, "expected": -1.0},
         {"prompt": "p", "completion": COMPLETIONS[2], "evidence": EVIDENCE, "expected": 0.0},
         {"prompt": "p", "completion": COMPLETIONS[3], "evidence": None, "expected": None},
@@ -208,3 +209,14 @@ def test_missing_evidence_column():
     with pytest.raises(DataError, match="column 'context' \\(option evidence_field\\) is missing"):
         r.score(["p"], ["A claim."], evidence=[EVIDENCE])
 
+
+
+def test_reference_mode_needs_no_torch():
+    # `rewardkit plugins` imports every plugin, and reference mode runs without a model.
+    import subprocess
+    import sys
+
+    code = ("import sys, rewardkit_factuality as f; f.Factuality().score(['q'], ['Paris'], answer=['paris']); "
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

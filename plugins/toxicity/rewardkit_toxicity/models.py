@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 # Detoxify standardises class names between its models (detoxify.detoxify.load_checkpoint).
 _CHANGE_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -155,7 +156,7 @@ def predict(loaded: Loaded, texts: Sequence[str], batch_size: int) -> Any:
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc.keys()}, return_tensors="pt")
+            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
             batch = batch.to(loaded.model.device)
             logits = loaded.model(**batch)[0]  # (b, C)
             probs[idx] = torch.sigmoid(logits).float().cpu()

@@ -9,13 +9,16 @@ mean nothing; they only differ from text to text.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # Detoxify's 'original' classes, as its checkpoints spell them (renamed on load).
 ORIGINAL_CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-WORDS = ("you are a nice kind good bad idiot stupid person I hate love this thank for the help "
-         "what an awful terrible wonderful day go away please stop shut up").split()
+WORDS = [
+    "you", "are", "a", "nice", "kind", "good", "bad", "idiot", "stupid", "person", "I",
+    "hate", "love", "this", "thank", "for", "the", "help", "what", "an", "awful",
+    "terrible", "wonderful", "day", "go", "away", "please", "stop", "shut", "up",
+]
 
 
 def build_checkpoint(folder: str | os.PathLike[str], *, texts: Iterable[str] = (), hidden_size: int = 32,

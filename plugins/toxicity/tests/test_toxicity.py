@@ -9,17 +9,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
+from typing import Any, ClassVar
 
 import pytest
 import torch
+from rewardkit_toxicity import Toxicity, models
+from rewardkit_toxicity.tiny import build_checkpoint
 
 import rewardkit
 from rewardkit import ConfigError
 from rewardkit.testing import RewardContract
-from rewardkit_toxicity import Toxicity, models
-from rewardkit_toxicity.tiny import build_checkpoint
 
 torch.set_num_threads(1)
 
@@ -33,7 +33,7 @@ TEXTS = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def tiny_checkpoint() -> tuple[str, str]:
     """One tiny checkpoint per test process (built in ~1 s), removed at exit."""
     folder = tempfile.mkdtemp(prefix="rk-toxicity-")
@@ -57,7 +57,7 @@ def detoxify_predict(texts: list[str]) -> dict[str, list[float]]:
 class TestToxicityContract(RewardContract):
     reward_class = Toxicity
     registered_name = "toxicity"
-    examples = [{"prompt": "p", "completion": t} for t in TEXTS[:4]]
+    examples: ClassVar[Any] = [{"prompt": "p", "completion": t} for t in TEXTS[:4]]
 
     @property
     def options(self):  # the checkpoint is built at test time, so not a class constant
