@@ -34,6 +34,12 @@ const RK = (() => {
     " ": " ", "!": "", "{": "{", "}": "}", "%": "%", $: "$", "&": "&", "#": "#", _: "_",
     "|": "‖", backslash: "\\", colon: ":", square: "□", checkmark: "✓",
   };
+  // Binary operators and relations: drawn with space around them.
+  const OPS = new Set(["cdot", "times", "div", "pm", "mp", "le", "leq", "ge", "geq", "ne", "neq",
+    "approx", "equiv", "sim", "simeq", "cong", "propto", "to", "rightarrow", "leftarrow",
+    "Rightarrow", "Leftarrow", "leftrightarrow", "Leftrightarrow", "implies", "iff", "mapsto", "in",
+    "notin", "ni", "subset", "subseteq", "supset", "supseteq", "cup", "cap", "setminus", "land",
+    "wedge", "lor", "vee", "oplus", "otimes", "circ", "ll", "gg", "mid", "perp", "parallel"]);
   const FUNCTIONS = new Set(["sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos",
     "arctan", "sinh", "cosh", "tanh", "log", "ln", "lg", "exp", "lim", "liminf", "limsup",
     "max", "min", "sup", "inf", "det", "gcd", "lcm", "deg", "dim", "ker", "arg", "Pr", "mod",
@@ -113,7 +119,7 @@ const RK = (() => {
     }
     atom() {
       const t = this.next();
-      if (t.t === "space") return " ";
+      if (t.t === "space") return "";  // TeX ignores spaces in math; operators carry their own
       if (t.t === "newline") return "<br>";
       if (t.t === "ch") {
         if (t.v === "{") return sub(this.groupTokens());
@@ -124,11 +130,23 @@ const RK = (() => {
         if (t.v === "&") return "\u2003";
         if (t.v === "'") return "′";
         if (/[a-zA-Z]/.test(t.v)) return `<i>${t.v}</i>`;
-        if (t.v === "-") return "−";
-        if ("=<>+".includes(t.v) || t.v === "−") return `<span class="op">${esc(t.v)}</span>`;
+        if (t.v === "-") return this.unary() ? "−" : '<span class="op">−</span>';
+        if (t.v === "+") return this.unary() ? "+" : '<span class="op">+</span>';
+        if ("=<>".includes(t.v)) return `<span class="op">${esc(t.v)}</span>`;
+        if (t.v === "," || t.v === ";") return `${t.v}<span class="sp"> </span>`;
         return esc(t.v);
       }
       return this.command(t.v);
+    }
+    // A sign right after an operator, an opening bracket or nothing is unary: no spacing.
+    unary() {
+      for (let j = this.i - 2; j >= 0; j--) {
+        const t = this.toks[j];
+        if (t.t === "space") continue;
+        if (t.t === "ch") return "([{=<>+-,^_&".includes(t.v);
+        return t.t === "newline" || OPS.has(t.v) || t.v === "left";
+      }
+      return true;
     }
     command(name) {
       if (IGNORED.has(name)) {
@@ -178,7 +196,7 @@ const RK = (() => {
       if (name === "end") { this.argTokens(); return ""; }
       if (FUNCTIONS.has(name)) return `<span class="fn">${name === "bmod" ? "mod" : name}</span>`;
       if (SYMBOLS[name] !== undefined) {
-        const cls = /^(sum|prod|int|oint)$/.test(name) ? "bigop" : "sym";
+        const cls = /^(sum|prod|int|oint)$/.test(name) ? "bigop" : OPS.has(name) ? "op" : "sym";
         return `<span class="${cls}">${esc(SYMBOLS[name])}</span>`;
       }
       return `<span class="unknown">\\${esc(name)}</span>`;  // unknown: keep it readable

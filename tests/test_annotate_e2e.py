@@ -1,0 +1,262 @@
+"""End to end: the real `rewardkit annotate` server in a subprocess, driven by headless Chromium
+(Debian's chromium through Playwright) and killed with SIGKILL mid-session."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from rewardkit.cli import main
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+QUAD = "Find all real solutions of $x^2 - 5x + 6 = 0$."
+GAUSS = "What is the sum of the first $100$ positive integers?"
+SQRT2 = [{"role": "system", "content": "You are a concise math tutor."},
+         {"role": "user", "content": "Is $\\sqrt{2}$ rational? Explain briefly."}]
+SIMPLIFY = "Simplify $\\dfrac{x^2-1}{x-1}$ for $x \\neq 1$."
+
+SAMPLES = [
+    (QUAD, "We factor the quadratic:\n\n$$x^2 - 5x + 6 = (x-2)(x-3)$$\n\nA product is zero exactly when "
+           "one factor is zero, so $x = 2$ or $x = 3$.\n\n**Answer:** $\\boxed{2,\\ 3}$"),
+    (QUAD, "Use the quadratic formula with $a = 1$, $b = -5$, $c = 6$:\n\n"
+           "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm \\sqrt{25 - 24}}{2} = \\frac{5 \\pm 1}{2}$$\n\n"
+           "1. $x_1 = \\frac{6}{2} = 3$\n2. $x_2 = \\frac{4}{2} = 2$\n\n"
+           "Check: $3^2 - 5 \\cdot 3 + 6 = 0$ ✓. The solutions are $\\boxed{x \\in \\{2, 3\\}}$."),
+    (QUAD, "The roots are $x = -2$ and $x = -3$, since $(-2)(-3) = 6$.\n\n$\\boxed{-2, -3}$"),
+    (GAUSS, "Pair the terms from both ends: $1 + 100 = 2 + 99 = \\dots = 101$. There are $50$ such pairs, so\n\n"
+            "$$\\sum_{k=1}^{100} k = \\frac{100 \\cdot 101}{2} = 5050.$$\n\nThe sum is $\\boxed{5050}$."),
+    (GAUSS, "The average term is $50$ and there are $100$ terms, so the sum is $50 \\times 100 = \\boxed{5000}$."),
+    (GAUSS, "A quick check in Python:\n\n```python\nprint(sum(range(1, 101)))  # 5050\n```\n\n"
+            "So the answer is **5050**."),
+    (SQRT2, [{"role": "assistant", "content": "No. Suppose $\\sqrt{2} = \\frac{p}{q}$ in lowest terms. Then "
+                                              "$p^2 = 2q^2$, so $p$ is even; write $p = 2r$. Then $q^2 = 2r^2$, so "
+                                              "$q$ is even too, contradicting lowest terms. Hence $\\sqrt{2}$ is "
+                                              "*irrational*."}]),
+    (SQRT2, [{"role": "assistant", "content": "Yes: $\\sqrt{2} \\approx 1.414$, which is a decimal number, and "
+                                              "decimals are rational."}]),
+    (SQRT2, [{"role": "assistant", "content": "No, it is irrational: the classic proof by contradiction shows "
+                                              "$p$ and $q$ would both be even."}]),
+    (SIMPLIFY, "Factor the numerator as a difference of squares:\n\n"
+               "$$\\frac{x^2-1}{x-1} = \\frac{(x-1)(x+1)}{x-1} = x + 1 \\quad (x \\neq 1).$$"),
+    (SIMPLIFY, "Cancel the $x$ terms: $\\frac{x^2-1}{x-1} = x - 1$."),
+]
+
+
+def write_samples(path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for prompt, completion in SAMPLES:
+            f.write(json.dumps({"prompt": prompt, "completion": completion}) + "\n")
+    return path
+
+
+@contextmanager
+def annotate_server(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `rewardkit annotate ARGS --port 0`; yield its URL and process once it listens."""
+    proc = subprocess.Popen([sys.executable, "-m", "rewardkit.cli", "annotate", *args, "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    seen = []
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=60)
+            except queue.Empty:
+                raise AssertionError(f"server did not start: {''.join(seen)}") from None
+            seen.append(line)
+            if "open http://" in line:
+                url = line.split("open ", 1)[1].split()[0]
+                break
+        _wait_healthy(url)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(url: str) -> None:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url + "api/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            threading.Event().wait(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def call(url: str, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def live_labels(db: Path, annotator: str) -> list[sqlite3.Row]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(
+            "SELECT l.*, sl.line AS left_line, sr.line AS right_line FROM labels l"
+            " JOIN samples sl ON sl.id = l.left_id JOIN samples sr ON sr.id = l.right_id"
+            " WHERE annotator = ? AND undone_at IS NULL ORDER BY l.id", (annotator,)).fetchall()
+
+
+# ---- SIGKILL mid-session ---------------------------------------------------------------------
+def test_a_killed_server_loses_no_label_and_resumes(tmp_path):
+    samples, db = write_samples(tmp_path / "samples.jsonl"), tmp_path / "labels.sqlite"
+    done = []
+    with annotate_server(str(samples), "--db", str(db), "--annotator", "bob") as (url, proc):
+        state = call(url, "api/state?annotator=bob")
+        total = state["total"]
+        for choice in ("left", "right", "tie", "skip"):
+            done.append((state["item"]["pair_id"], choice))
+            state = call(url, "api/label", {"annotator": "bob", "pair_id": state["item"]["pair_id"],
+                                            "choice": choice, "reason": f"because {choice}"})
+        state = call(url, "api/undo", {"annotator": "bob"})  # the skip goes back in the queue
+        done.pop()
+        next_pair = state["item"]["pair_id"]
+        assert state["done"] == 3
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+
+    rows = live_labels(db, "bob")
+    assert [(r["pair_id"], r["choice"], r["reason"]) for r in rows] == [(p, c, f"because {c}") for p, c in done]
+
+    # Restart from the database alone (the samples are in it) and carry on where bob stopped.
+    with annotate_server("--db", str(db), "--annotator", "bob") as (url, proc):
+        state = call(url, "api/state?annotator=bob")
+        assert (state["done"], state["total"], state["item"]["pair_id"]) == (3, total, next_pair)
+        state = call(url, "api/label", {"annotator": "bob", "pair_id": next_pair, "choice": "left"})
+        assert state["done"] == 4
+    assert len(live_labels(db, "bob")) == 4
+
+
+# ---- the page in headless Chromium -----------------------------------------------------------
+def find_chromium() -> str | None:
+    """Debian's chromium; installed with apt-get (bounded in time) when running as root."""
+    for candidate in (CHROMIUM, shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        try:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=300)
+            subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    return CHROMIUM if os.path.exists(CHROMIUM) else None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium browser: install Debian's chromium (apt-get install -y chromium) to run this test")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_label_pairs_in_the_browser(tmp_path, browser):
+    samples, db = write_samples(tmp_path / "samples.jsonl"), tmp_path / "labels.sqlite"
+    with annotate_server(str(samples), "--db", str(db), "--annotator", "maria") as (url, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(15_000)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url)
+
+        def progress(n: int) -> None:
+            page.wait_for_function(f"document.getElementById('progress').textContent.startsWith('{n} /')")
+
+        def shown() -> tuple[int, int, int]:
+            pid = page.get_attribute("#main", "data-pair-id")
+            left, right = (int(page.inner_text(f"#line-{s}").split()[-1]) for s in ("left", "right"))
+            return int(pid), left, right
+
+        progress(0)
+        total = int(page.inner_text("#progress").split("/")[1])
+        # Markdown and TeX are drawn, not shown as source.
+        assert page.locator(".math").count() > 0 and "$" not in page.inner_text("#left") + page.inner_text("#right")
+        shot = tmp_path / "annotate.png"
+        page.screenshot(path=str(shot))
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("REWARDKIT_SCREENSHOT"):  # how docs/annotate.png is made
+            shutil.copyfile(shot, os.environ["REWARDKIT_SCREENSHOT"])
+
+        record = []
+        record.append((*shown(), "left", ""))
+        page.click("#btn-left")
+        progress(1)
+        record.append((*shown(), "right", ""))
+        page.keyboard.press("2")
+        progress(2)
+        reason = "A checks its answer; B drops a sign"
+        page.keyboard.press("c")  # focus the reason box: keys typed there label nothing
+        page.keyboard.type(reason)
+        page.keyboard.press("Escape")
+        record.append((*shown(), "left", reason))
+        page.keyboard.press("a")
+        progress(3)
+        record.append((*shown(), "tie", ""))
+        page.keyboard.press("3")
+        progress(4)
+        skipped = shown()
+        page.keyboard.press("s")
+        progress(5)
+        page.keyboard.press("u")  # undo the skip: that pair comes back
+        progress(4)
+        assert shown() == skipped
+        record.append((*shown(), "right", ""))
+        page.click("#btn-right")
+        progress(5)
+        upcoming = shown()[0]
+
+        page.reload()
+        progress(5)
+        assert shown()[0] == upcoming
+        assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+        page.close()
+
+    rows = live_labels(db, "maria")
+    assert [(r["pair_id"], r["left_line"], r["right_line"], r["choice"], r["reason"]) for r in rows] == record
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT choice FROM labels WHERE undone_at IS NOT NULL").fetchall() == [("skip",)]
+
+    out = tmp_path / "pairs.jsonl"
+    assert main(["annotate", "export", "--db", str(db), "-o", str(out)]) == 0
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = []
+    for pid, left, right, choice, _ in sorted(record):
+        if choice in ("left", "right"):
+            win, lose = (left, right) if choice == "left" else (right, left)
+            expected.append({"prompt": SAMPLES[win - 1][0], "chosen": SAMPLES[win - 1][1],
+                             "rejected": SAMPLES[lose - 1][1]})
+    assert exported == expected and len(exported) == 4
+    assert total > 5
