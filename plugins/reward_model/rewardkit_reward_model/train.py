@@ -107,6 +107,11 @@ def build_model(cfg: TrainConfig, pairs: Sequence[Pair]) -> tuple[Any, Any]:
         except Exception as e:  # noqa: BLE001
             raise ConfigError(f"key 'model': cannot load {cfg.model!r} as a sequence classifier ({modeling._short(e)})") from None
     model.config.pad_token_id = tok.pad_token_id
+    if tok.eos_token is None and tok.sep_token is not None:
+        # BERT-style tokenizers have no eos; TRL's RewardTrainer appends eos_token to every text,
+        # so without one the saved checkpoint could not be trained further there. Scoring here
+        # is unchanged: the tokenizer still adds its own [CLS] ... [SEP].
+        tok.eos_token = tok.sep_token
     tok.truncation_side = cfg.truncation_side
     limit = modeling._max_positions(model.config)
     if limit is not None and cfg.max_length > limit:

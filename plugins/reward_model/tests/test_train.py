@@ -130,31 +130,38 @@ def test_chat_pairs_train_a_qwen2_model_with_its_chat_template(tmp_path):
 
 # -- end to end -------------------------------------------------------------------------------------
 
-@pytest.mark.slow
-def test_train_from_config_then_score_through_yaml(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny BERT reward model trained by ``rewardkit rm train`` from a config: (folder, held-out rows, stdout)."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     torch.set_num_threads(1)
-    write_jsonl(preference_rows(200, seed=1), tmp_path / "train.jsonl")
+    folder = tmp_path_factory.mktemp("rm")
+    write_jsonl(preference_rows(200, seed=1), folder / "train.jsonl")
     held_out = preference_rows(60, seed=2)
-    write_jsonl(held_out, tmp_path / "eval.jsonl")
-    config = write_config(tmp_path, eval_data="eval.jsonl", num_train_epochs=2, batch_size=16, eval_steps=5)
+    write_jsonl(held_out, folder / "eval.jsonl")
+    config = write_config(folder, eval_data="eval.jsonl", num_train_epochs=2, batch_size=16, eval_steps=5,
+                          learning_rate=1e-2)
+    import contextlib
+    import io
 
-    assert main(["rm", "train", str(config)]) == 0
-    assert "eval accuracy" in capsys.readouterr().out
-    out = tmp_path / "out"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["rm", "train", str(config)]) == 0
+    return folder / "out", held_out, stdout.getvalue()
+
+
+def test_train_from_config_then_score_through_yaml(trained):
+    out, held_out, stdout = trained
+    assert re.search(r"eval accuracy (0\.9\d\d|1\.000)", stdout), stdout
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in rows if "eval_accuracy" in r]
     assert evals[0]["step"] == 0 and evals[-1]["step"] == 26  # 200 pairs / 16 per batch, 2 epochs
-    assert evals[-1]["eval_accuracy"] >= 0.8 and evals[-1]["eval_margin"] > 0
+    assert evals[0]["eval_accuracy"] < 0.8  # the untrained baseline is not already good
+    assert evals[-1]["eval_accuracy"] >= 0.9 and evals[-1]["eval_margin"] > 0
     assert [r["step"] for r in rows if "loss" in r] == list(range(1, 27))
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    # TRL's loading path for a reward model given by name: AutoModelForSequenceClassification, num_labels=1.
-    model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=1)
-    assert model.config.num_labels == 1 and model.config.pad_token_id is not None
-    assert AutoTokenizer.from_pretrained(out).pad_token is not None
+    assert json.loads((out / "rm_train_config.json").read_text())["num_train_epochs"] == 2
 
     composite = rewardkit.load({"rewards": [{"use": "reward_model", "with": {"model": str(out), "batch_size": 16}}]})
     prompts = [r["prompt"] for r in held_out]
@@ -162,3 +169,23 @@ def test_train_from_config_then_score_through_yaml(tmp_path, capsys):
     rejected = composite(prompts=prompts, completions=[r["rejected"] for r in held_out])
     wins = sum(c > r for c, r in zip(chosen, rejected)) / len(held_out)
     assert wins >= 0.9
+
+
+@pytest.mark.slow
+def test_checkpoint_loads_and_trains_on_in_trl_reward_trainer(trained, tmp_path):
+    # TRL's path for a reward model given by name: AutoModelForSequenceClassification, num_labels=1,
+    # its own tokenization of standard-format pairs (eos appended). Our checkpoint already ranks
+    # fresh pairs as TRL formats them: its Bradley-Terry loss there is far below chance (log 2).
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification
+    from trl import RewardConfig, RewardTrainer
+
+    out, _, _ = trained
+    model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=1)
+    assert model.config.num_labels == 1 and model.config.pad_token_id is not None
+    args = RewardConfig(output_dir=str(tmp_path / "trl"), max_steps=2, per_device_train_batch_size=8,
+                        learning_rate=1e-6, report_to=[], save_strategy="no", use_cpu=True, max_length=48)
+    trainer = RewardTrainer(model=str(out), args=args, train_dataset=Dataset.from_list(preference_rows(16, seed=3)))
+    assert trainer.model.config.num_labels == 1
+    result = trainer.train()
+    assert result.metrics["accuracy"] >= 0.9 and result.training_loss < 0.5
