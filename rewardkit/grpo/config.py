@@ -50,6 +50,7 @@ class TrainConfig(BaseModel):
     epsilon: float = Field(0.2, ge=0)
     epsilon_high: Optional[float] = Field(None, ge=0)
     delta: Optional[float] = Field(None, gt=1)
+    use_bias_correction_kl: bool = True
     loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo"] = "dapo"
     scale_rewards: Literal["group", "batch", "none"] = "group"
     num_iterations: int = Field(1, ge=1)

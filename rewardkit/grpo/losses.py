@@ -62,18 +62,55 @@ def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards:
 
 
 def completion_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                      logits_to_keep: int, temperature: float) -> torch.Tensor:
+                      logits_to_keep: int, temperature: float, group_size: int = 1) -> torch.Tensor:
     """Logits predicting each completion token, divided by the sampling temperature.
 
-    input_ids, attention_mask  # (N, P+T)
+    input_ids, attention_mask  # (N, P+T), the last T = ``logits_to_keep`` columns the completion
+    group_size: rows come in groups of this many identical prompts (GRPO's ``num_generations``);
+        then each distinct prompt runs through the model once (see :func:`shared_prompt_logits`).
     returns                    # (N, T, V) float32
     """
+    T = logits_to_keep
+    G = group_size if group_size > 1 and input_ids.size(0) % group_size == 0 else 1
+    if G > 1 and input_ids.size(1) > T:
+        prompt = input_ids[:, :-T]  # (N, P)
+        if torch.equal(prompt[::G].repeat_interleave(G, dim=0), prompt):
+            return shared_prompt_logits(model, input_ids, attention_mask, T, G) / temperature
     # One forward that projects only the last T+1 positions through the LM head (no position_ids,
     # as TRL): the position before each completion token predicts it.
-    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=logits_to_keep + 1,
-                use_cache=False)
+    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=T + 1, use_cache=False)
     logits = out.logits[:, :-1, :]  # (N, T, V)
     return logits.float() / temperature  # (N, T, V)
+
+
+def shared_prompt_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, T: int,
+                         G: int) -> torch.Tensor:
+    """The same logits as one forward over (N, P+T), with each group's prompt computed once.
+
+    The G completions of a prompt share its P tokens, so the prompt runs as (N/G, P) with a KV cache,
+    the cache is repeated G times (``repeat_interleave`` sums the G gradient contributions on the way
+    back) and the completions run as (N, T-1) on top of it. Positions are the cache offsets, i.e. the
+    column indices the single forward uses, and the masks are the same, so only float summation
+    order differs (about 1e-7). On a 24-token prompt this removes ~40% of the forward and backward.
+
+    returns  # (N, T, V) float32, not yet divided by the temperature
+    """
+    from transformers import DynamicCache
+
+    from .sampling import cache_kwarg
+
+    P = input_ids.size(1) - T
+    kw = cache_kwarg(model)
+    cache = DynamicCache()
+    head = model(input_ids=input_ids[::G, :P], attention_mask=attention_mask[::G, :P], use_cache=True,
+                 logits_to_keep=1, **{kw: cache})
+    first = head.logits[:, -1:, :].repeat_interleave(G, dim=0)  # (N, 1, V): predicts completion token 0
+    if T == 1:
+        return first.float()
+    cache.batch_repeat_interleave(G)  # (N/G, Hkv, P, D) -> (N, Hkv, P, D) per layer, differentiable
+    tail = model(input_ids=input_ids[:, P:-1], attention_mask=attention_mask[:, :-1], use_cache=True,
+                 **{kw: cache})  # logits (N, T-1, V) for completion tokens 1..T-1
+    return torch.cat([first, tail.logits], dim=1).float()  # (N, T, V)
 
 
 def token_logps(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
@@ -108,11 +145,12 @@ def policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.
                 loss_type: str = "dapo", epsilon_low: float = 0.2, epsilon_high: float = 0.2,
                 delta: Optional[float] = None, beta: float = 0.0, ref_logps: Optional[torch.Tensor] = None,
                 max_completion_length: Optional[int] = None, num_items: Optional[float] = None,
-                accumulation_steps: int = 1) -> LossOut:
+                accumulation_steps: int = 1, use_bias_correction_kl: bool = True) -> LossOut:
     """The clipped GRPO surrogate plus ``beta`` times the k3 KL, normalised as TRL's ``loss_type``.
 
     logps, old_logps, ref_logps, mask  # (N, T)
     advantages                         # (N,)
+    use_bias_correction_kl: multiply the KL by the (differentiable) ratio, as TRL >= 1.x by default.
     num_items: completion tokens of the whole step on every process divided by the process count
         (``dapo``'s normaliser; TRL's ``num_items_in_batch / num_processes``).
     """
@@ -127,6 +165,8 @@ def policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.
             raise ValueError("beta > 0 needs ref_logps")
         diff = ref_logps - logps  # (N, T)
         kl = torch.exp(diff) - diff - 1  # (N, T) k3: unbiased, always >= 0
+        if use_bias_correction_kl:  # TRL's default: weight by the ratio, for the unbiased reverse-KL gradient
+            kl = kl * ratio  # (N, T)
         per_token = per_token + beta * kl  # (N, T)
     mask = mask.to(per_token.dtype)
     if loss_type == "grpo":  # mean over each sequence, then over sequences

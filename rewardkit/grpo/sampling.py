@@ -11,7 +11,7 @@ Shapes: N completions, P prompt tokens (left-padded), T completion tokens, V voc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 
@@ -52,28 +52,26 @@ def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0,
 def generate(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *, max_new_tokens: int,
              eos_ids: Sequence[int], pad_id: int, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
              min_p: Optional[float] = None, repetition_penalty: float = 1.0,
-             suppress_ids: Sequence[int] = (), min_new_tokens: int = 0) -> Samples:
+             suppress_ids: Sequence[int] = (), min_new_tokens: int = 0, group_size: int = 1,
+             fast: bool = True) -> Samples:
     """Sample ``max_new_tokens`` at most per row with a KV cache; stops early when every row ended.
 
     prompt_ids, prompt_mask  # (N, P) left-padded
+    group_size: rows come in groups of this many identical prompts (GRPO's ``num_generations``);
+        the fast path prefills each distinct prompt once.
+    fast: use :class:`.decoder.StaticKVDecoder` where it supports the model (else the model's forward).
     """
-    from transformers import DynamicCache
-
     n, device = prompt_ids.size(0), prompt_ids.device
     eos = torch.tensor(list(eos_ids), device=device, dtype=torch.long)
     suppress = torch.tensor(list(suppress_ids), device=device, dtype=torch.long)
-    cache = DynamicCache()
-    # A mask is only needed when some prompt is padded; without one attention takes the causal fast path.
-    padded = bool((prompt_mask == 0).any())
-    mask = prompt_mask.clone() if padded else None
+    next_logits = _decoding_steps(model, prompt_ids, prompt_mask, max_new_tokens, group_size, fast)
     out_ids = torch.full((n, max_new_tokens), pad_id, dtype=torch.long, device=device)  # (N, T)
     done = torch.zeros(n, dtype=torch.bool, device=device)  # (N,)
     seen = prompt_ids.clone()  # for repetition_penalty
-    inputs = prompt_ids
+    token = None
     length = 0
     for t in range(max_new_tokens):
-        out = model(input_ids=inputs, attention_mask=mask, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        logits = out.logits[:, -1, :].float()  # (N, V)
+        logits = next_logits(token)  # (N, V) float32
         if repetition_penalty != 1.0:
             prev = logits.gather(1, seen)
             logits = logits.scatter(1, seen, torch.where(prev < 0, prev * repetition_penalty,
@@ -91,14 +89,57 @@ def generate(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *,
         done = done | torch.isin(token, eos)
         if bool(done.all()):
             break
-        inputs = token.unsqueeze(1)  # (N, 1)
-        if mask is not None:
-            mask = torch.cat([mask, torch.ones_like(inputs)], dim=1)
         if repetition_penalty != 1.0:
-            seen = torch.cat([seen, inputs], dim=1)
+            seen = torch.cat([seen, token.unsqueeze(1)], dim=1)
     completion_ids = out_ids[:, :length]  # (N, T)
     completion_mask = completion_mask_from(completion_ids, eos)
-    return Samples(completion_ids, completion_mask, ~torch.isin(completion_ids, eos).any(dim=1))
+    # Truncated as TRL: the last token is neither EOS nor the pad token.
+    last = completion_ids[:, -1]
+    truncated = ~torch.isin(completion_ids, eos).any(dim=1) & (last != pad_id)  # (N,)
+    return Samples(completion_ids, completion_mask, truncated)
+
+
+def _decoding_steps(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, max_new_tokens: int,
+                    group_size: int, fast: bool) -> Callable[[Optional[torch.Tensor]], torch.Tensor]:
+    """``next_logits(tokens)``: appends the last sampled ``tokens`` (N,) (None at first) and returns the
+    next-token logits (N, V) in float32."""
+    from . import decoder
+
+    G = group_size if group_size > 1 and prompt_ids.size(0) % group_size == 0 else 1
+    if G > 1 and not torch.equal(prompt_ids[::G].repeat_interleave(G, dim=0), prompt_ids):
+        G = 1  # rows are not grouped after all
+    if fast and decoder.supports(model):
+        dec = decoder.StaticKVDecoder(model, prompt_ids, prompt_mask, max_new_tokens, group_size=G)
+        return lambda tokens: dec.first_logits if tokens is None else dec.step(tokens)
+
+    # Generic path: the model's own forward with a growing DynamicCache.
+    from transformers import DynamicCache
+
+    state = {"cache": DynamicCache(), "mask": prompt_mask.clone() if bool((prompt_mask == 0).any()) else None}
+    kw = cache_kwarg(model)
+
+    def next_logits(tokens: Optional[torch.Tensor]) -> torch.Tensor:
+        if tokens is None:
+            inputs = prompt_ids  # (N, P)
+        else:
+            inputs = tokens.unsqueeze(1)  # (N, 1)
+            if state["mask"] is not None:
+                state["mask"] = torch.cat([state["mask"], torch.ones_like(inputs)], dim=1)
+        # A mask only when some prompt is padded; without one attention takes the causal fast path.
+        out = model(input_ids=inputs, attention_mask=state["mask"], use_cache=True, logits_to_keep=1,
+                    **{kw: state["cache"]})
+        return out.logits[:, -1, :].float()  # (N, V)
+
+    return next_logits
+
+
+def cache_kwarg(model: Any) -> str:
+    """The forward's cache argument: transformers 5.x renamed ``past_key_values`` to ``cache``."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    params = inspect.signature(type(base).forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def completion_mask_from(completion_ids: torch.Tensor, eos: torch.Tensor) -> torch.Tensor:

@@ -112,7 +112,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                                top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
                                repetition_penalty=config.repetition_penalty,
                                suppress_ids=gen_kwargs.get("suppress_tokens", ()),
-                               min_new_tokens=gen_kwargs.get("min_new_tokens", 0))
+                               min_new_tokens=gen_kwargs.get("min_new_tokens", 0), group_size=G)
             completion_ids, completion_mask = samples.completion_ids, samples.completion_mask  # (N, T)
             lengths = completion_mask.sum(1)  # (N,)
             if config.mask_truncated_completions:
@@ -178,12 +178,15 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 "clip_ratio/high_mean": [0.0, 0.0], "clip_ratio/region_mean": [0.0, 0.0]}
         T = r["completion_ids"].size(1)
         mb = config.per_device_train_batch_size
+        # Each group's prompt runs once per micro-batch (exact up to float order); single process only, as
+        # DDP expects one forward per backward.
+        share = 1 if d.world > 1 else math.gcd(mb, G)
         for k in range(accum):
             s = slice(k * mb, (k + 1) * mb)
             mask = r["completion_mask"][s]  # (n, T)
             with d.no_sync(ddp_model, sync=k == accum - 1):
                 logits = L.completion_logits(ddp_model, r["input_ids"][s], r["attention_mask"][s], T,
-                                             config.temperature)  # (n, T, V)
+                                             config.temperature, group_size=share)  # (n, T, V)
                 logps = L.token_logps(logits, r["completion_ids"][s])  # (n, T)
                 old = r["old_logps"][s] if r["old_logps"] is not None else logps.detach()  # (n, T)
                 ref = r["ref_logps"][s] if r["ref_logps"] is not None else None
@@ -191,7 +194,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                                     epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_hi,
                                     delta=config.delta, beta=config.beta, ref_logps=ref,
                                     max_completion_length=config.max_completion_length,
-                                    num_items=r["num_items"], accumulation_steps=accum)
+                                    num_items=r["num_items"], accumulation_steps=accum,
+                                    use_bias_correction_kl=config.use_bias_correction_kl)
                 out.loss.backward()
             m = mask.float()
             sums["loss"] += float(out.loss.detach())
@@ -277,9 +281,11 @@ def micro_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tenso
                 T: int, config: TrainConfig) -> torch.Tensor:
     """Log-probs of the completion tokens in micro-batches (no grad). returns  # (N, T)"""
     mb = config.per_device_train_batch_size
+    share = math.gcd(mb, config.num_generations)  # each group's prompt runs once
     parts = []
     for s in range(0, input_ids.size(0), mb):
-        logits = L.completion_logits(model, input_ids[s:s + mb], attention_mask[s:s + mb], T, config.temperature)
+        logits = L.completion_logits(model, input_ids[s:s + mb], attention_mask[s:s + mb], T, config.temperature,
+                                     group_size=share)
         parts.append(L.token_logps(logits, completion_ids[s:s + mb]))  # (n, T)
     return torch.cat(parts)
 

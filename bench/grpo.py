@@ -1,0 +1,210 @@
+"""Time per GRPO step: rewardkit's trainer against TRL's ``GRPOTrainer`` on identical work.
+
+Both sides get the same tiny Qwen2-style model (built from a config, saved to a temporary folder
+and loaded back through ``from_pretrained``), the same local character tokenizer, the same prompts
+and the same rewardkit reward: 4 prompts x 8 generations per step, 32 completion tokens forced to
+full length (EOS suppressed), fp32, one torch thread, beta 0, TRL's default loss. Rounds alternate
+between the two sides in one process; a round builds a fresh trainer and times the gaps between
+consecutive optimizer-step ends (the first step of a round is warm-up and is dropped). The median
+step counts.
+
+Peak memory is measured in separate subprocesses, one per side and size, as the process's peak
+resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``): ``peak_rss_mb`` for the whole
+process, and ``train_rss_mb`` = peak minus the resident size just before training (imports done,
+model loaded), i.e. what the training loop itself adds.
+
+    .venv/bin/python bench/grpo.py [--quick] [--rounds N] [--steps N] [--sizes small,large]
+
+The last line of stdout is one JSON object; ``ratio`` is ours / TRL steps per second on the
+larger model (above 1: faster), ``time_ratio_<size>`` ours / TRL seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Model sizes (Qwen2 layout, tied embeddings, ~107-token character vocabulary).
+SIZES: dict[str, dict[str, int]] = {
+    "small": {"hidden_size": 80, "num_layers": 2, "num_heads": 4},  # ~124K parameters
+    "large": {"hidden_size": 256, "num_layers": 7, "num_heads": 4, "intermediate_size": 576},  # ~4.5M parameters
+}
+PROMPTS_PER_STEP, GENERATIONS, COMPLETION_TOKENS = 4, 8, 32
+# A cheap reward with some spread, so advantages (and the loss) are not all zero.
+REWARDS = {"rewards": [{"use": "format", "with": {"pattern": "[0-9]", "mode": "partial"}}]}
+
+
+def prompts(n: int = 64) -> list[dict[str, str]]:
+    return [{"prompt": f"Q{i}: what is {i} + {i % 7}? A:"} for i in range(n)]
+
+
+def build(folder: Path, size: str) -> int:
+    """Save the tokenizer and a seeded model of ``size`` to ``folder``; returns the parameter count."""
+    from rewardkit import tiny
+
+    tok = tiny.char_tokenizer()
+    model = tiny.causal_lm(tok, **SIZES[size], seed=0)
+    tiny.save(folder, model=model, tokenizer=tok)
+    return sum(p.numel() for p in model.parameters())
+
+
+def load(folder: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+
+
+# --- one round of each side: returns the seconds of each optimizer step after the first --------------
+
+
+def run_ours(folder: Path, steps: int, out: str) -> list[float]:
+    from rewardkit import load as load_rewards
+    from rewardkit.grpo import TrainConfig, train
+
+    model, tok = load(folder)
+    config = TrainConfig(
+        output_dir=out, num_generations=GENERATIONS, per_device_train_batch_size=PROMPTS_PER_STEP * GENERATIONS,
+        max_completion_length=COMPLETION_TOKENS, max_prompt_length=None, learning_rate=1e-5, max_steps=steps,
+        generation_kwargs={"suppress_tokens": [tok.eos_token_id]}, plot=False, save_steps=0,
+        disable_tqdm=True, device="cpu", seed=0,
+    )
+    ends: list[float] = []
+    train(config, model=model, tokenizer=tok, dataset=prompts(), reward=load_rewards(REWARDS),
+          callbacks=[lambda step, row: ends.append(time.perf_counter())])
+    return [b - a for a, b in zip(ends, ends[1:])]
+
+
+def trl_trainer(folder: Path, steps: int, out: str, ends: list[float]) -> Any:
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardkit.integrations.trl import reward_funcs
+
+    class StepEnd(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            ends.append(time.perf_counter())
+
+    model, tok = load(folder)
+    funcs, weights = reward_funcs(REWARDS)
+    args = GRPOConfig(
+        output_dir=out, use_cpu=True, bf16=False, num_generations=GENERATIONS,
+        per_device_train_batch_size=PROMPTS_PER_STEP * GENERATIONS, max_completion_length=COMPLETION_TOKENS,
+        generation_kwargs={"suppress_tokens": [tok.eos_token_id]}, learning_rate=1e-5, max_steps=steps,
+        reward_weights=weights, report_to=[], save_strategy="no", logging_steps=10**6, disable_tqdm=True,
+        dataloader_num_workers=0, seed=0,
+    )
+    return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(prompts()),
+                       processing_class=tok, callbacks=[StepEnd()])
+
+
+def run_trl(folder: Path, steps: int, out: str) -> list[float]:
+    ends: list[float] = []
+    trl_trainer(folder, steps, out, ends).train()
+    return [b - a for a, b in zip(ends, ends[1:])]
+
+
+# --- peak memory, one subprocess per side and size ------------------------------------------------------
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worker(side: str, folder: Path, steps: int) -> None:
+    """Run one side only and print its memory as JSON (called in a fresh process)."""
+    import torch
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as out:
+        if side == "trl":
+            import trl  # noqa: F401  (imports before the baseline, as the other side's)
+        else:
+            import rewardkit.grpo.trainer  # noqa: F401
+        load(folder)  # tokenizer and model files warm, the same module set loaded
+        base = rss_mb()
+        (run_trl if side == "trl" else run_ours)(folder, steps, out)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mb": round(peak, 1), "train_rss_mb": round(peak - base, 1)}))
+
+
+def measure_memory(side: str, folder: Path, steps: int) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--worker", side, "--folder", str(folder), "--steps", str(steps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, "TQDM_DISABLE": "1"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds and steps (a smoke run)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per side and size (default 3, quick 1)")
+    ap.add_argument("--steps", type=int, default=None, help="optimizer steps per round (default 6, quick 3)")
+    ap.add_argument("--sizes", default="small,large", help="comma-separated: small (~124K), large (~4.5M)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--worker", choices=["ours", "trl"], help=argparse.SUPPRESS)
+    ap.add_argument("--folder", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    rounds = args.rounds or (1 if args.quick else 3)
+    steps = args.steps or (3 if args.quick else 6)
+
+    import logging
+    import warnings
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(1)  # two threads stall at random on the shared machine
+    hf_logging.set_verbosity_error()
+    warnings.filterwarnings("ignore")
+    logging.getLogger("rewardkit.grpo").setLevel(logging.ERROR)
+    if args.worker:
+        worker(args.worker, Path(args.folder), steps)
+        return
+
+    result: dict[str, Any] = {"bench": "grpo"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes.split(","):
+            folder = Path(tmp) / size
+            n_params = build(folder, size)
+            times: dict[str, list[float]] = {"ours": [], "trl": []}
+            for r in range(rounds):
+                order = ["ours", "trl"] if r % 2 == 0 else ["trl", "ours"]  # interleaved
+                for side in order:
+                    fn = run_ours if side == "ours" else run_trl
+                    times[side] += fn(folder, steps, str(Path(tmp) / f"out-{side}"))
+            ours, peer = statistics.median(times["ours"]), statistics.median(times["trl"])
+            print(f"{size}: {n_params / 1e6:.3f}M params  ours {ours:.4f} s/step  TRL {peer:.4f} s/step  "
+                  f"ours/TRL time {ours / peer:.2f}x  ({len(times['ours'])} + {len(times['trl'])} steps)",
+                  flush=True)
+            result.update({f"params_{size}": n_params, f"ours_s_per_step_{size}": round(ours, 4),
+                           f"trl_s_per_step_{size}": round(peer, 4), f"time_ratio_{size}": round(ours / peer, 3)})
+            if not args.no_memory:
+                mem = {side: measure_memory(side, folder, max(steps, 3)) for side in ("ours", "trl")}
+                print(f"{size}: peak RSS ours {mem['ours']['peak_rss_mb']} MB (+{mem['ours']['train_rss_mb']} in "
+                      f"training), TRL {mem['trl']['peak_rss_mb']} MB (+{mem['trl']['train_rss_mb']})", flush=True)
+                for side in ("ours", "trl"):
+                    for key, value in mem[side].items():
+                        result[f"{side}_{key}_{size}"] = value
+            result["ours_per_s"], result["peer_per_s"] = round(1 / ours, 3), round(1 / peer, 3)
+            result["ratio"] = round(peer / ours, 3)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

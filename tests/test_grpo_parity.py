@@ -1,0 +1,152 @@
+"""Parity with TRL's GRPOTrainer: advantages, loss and gradients to 1e-6 on identical inputs.
+
+TRL's generation is stubbed with fixed completions; both sides get the same weights, prompts,
+completions, rewards, old (perturbed: off-policy, so clipping is active) and reference log-probs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+trl = pytest.importorskip("trl")
+
+from rewardkit import tiny  # noqa: E402
+from rewardkit.grpo import losses as L  # noqa: E402
+
+G = 4
+PROMPTS = ["1+1=", "2+3=", "hello world", "abc"]
+# Per completion: (length, ends with EOS). Mixed lengths exercise padding; some are truncated.
+SHAPES = [(5, True), (7, False), (3, True), (7, False)] * 4
+# Two reward functions; one row unscorable (both None), one group with identical totals (std 0).
+R1 = [1.0, 0.0, 0.5, None, 0.2, 0.9, 0.1, 0.4, 0.3, 0.3, 0.3, 0.3, -1.0, 2.0, 0.0, 1.5]
+R2 = [0.5, None, 0.0, None, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.3, None, 0.1, 0.2]
+WEIGHTS = [1.0, 0.5]
+TEMPERATURE = 0.7
+MAX_LEN = 7
+
+
+def _r1(prompts, completions, **kw):
+    return list(R1)
+
+
+def _r2(prompts, completions, **kw):
+    return list(R2)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    torch.manual_seed(0)
+    tok = tiny.char_tokenizer()
+    folder = tiny.save(tmp_path_factory.mktemp("m"), model=tiny.causal_lm(tok, hidden_size=32, num_layers=2,
+                                                                          num_heads=4), tokenizer=tok)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    gen = torch.Generator().manual_seed(1)
+    eos = tok.eos_token_id
+    completion_ids = []
+    for length, ends in SHAPES:
+        ids = torch.randint(10, len(tok), (length,), generator=gen).tolist()
+        if ends:
+            ids[-1] = eos
+        completion_ids.append(ids)
+    return folder, tok, completion_ids, AutoModelForCausalLM
+
+
+def make_trainer(folder, tok, model_cls, completion_ids, beta, tmp_path):
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    model = model_cls.from_pretrained(folder)
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, num_generations=G,
+                      per_device_train_batch_size=len(PROMPTS) * G, max_completion_length=MAX_LEN,
+                      temperature=TEMPERATURE, beta=beta, reward_weights=WEIGHTS, report_to=[],
+                      epsilon=0.2, epsilon_high=0.28, seed=0)
+    ds = Dataset.from_list([{"prompt": p} for p in PROMPTS])
+    trainer = GRPOTrainer(model=model, reward_funcs=[_r1, _r2], args=args, train_dataset=ds, processing_class=tok)
+    prompt_ids = [tok(p, add_special_tokens=False)["input_ids"] for p in PROMPTS for _ in range(G)]
+    completions = tok.batch_decode(completion_ids, skip_special_tokens=True)
+
+    def fake_generate(prompts):
+        return prompt_ids, completion_ids, None, completions, None, {}, None, None
+
+    trainer._generate = fake_generate
+    trainer.current_gradient_accumulation_steps = 1
+    return trainer
+
+
+def trl_scored(trainer, scale_rewards, loss_type):
+    trainer.scale_rewards = scale_rewards
+    trainer.loss_type = loss_type
+    trainer.model.train()
+    inputs = [{"prompt": p} for p in PROMPTS for _ in range(G)]
+    return trainer._generate_and_score_completions(inputs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("beta", [0.0, 0.04])
+def test_parity_with_trl(setup, beta, tmp_path):
+    folder, tok, completion_ids, model_cls = setup
+    trainer = make_trainer(folder, tok, model_cls, completion_ids, beta, tmp_path)
+    ours_model = model_cls.from_pretrained(folder).train()
+    weights = torch.tensor(WEIGHTS)
+    per_func = torch.tensor([[math.nan if a is None else a, math.nan if b is None else b] for a, b in zip(R1, R2)])
+    checked = 0
+    for scale in ("group", "batch", "none"):
+        scored = trl_scored(trainer, scale, "grpo")
+        for loss_type in ("grpo", "bnpo", "dr_grpo", "dapo"):
+            trainer.loss_type = loss_type
+            variants = [(None, True), (1.1, True)] if loss_type == "grpo" else [(None, True)]
+            if beta:
+                variants.append((None, False))
+            for delta, bias_kl in variants:
+                trainer.args.delta = delta
+                trainer.args.use_bias_correction_kl = bias_kl
+                inputs = dict(scored)
+                # Advantages.
+                adv, _ = L.group_advantages(L.total_rewards(per_func, weights), G, scale)
+                torch.testing.assert_close(adv, inputs["advantages"], atol=1e-6, rtol=0)
+                assert adv[3] == 0.0  # the unscorable row
+                # Same padded tensors on both sides; off-policy old log-probs, perturbed reference.
+                ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+                attn = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+                T = inputs["completion_ids"].size(1)
+                mask = inputs["completion_mask"]
+                with torch.no_grad():
+                    base = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE),
+                                         inputs["completion_ids"])
+                g = torch.Generator().manual_seed(2)
+                old = base + 0.3 * torch.randn(base.shape, generator=g)
+                ref = base + 0.2 * torch.randn(base.shape, generator=g)
+                inputs["old_per_token_logps"] = old
+                if beta:
+                    inputs["ref_per_token_logps"] = ref
+                # TRL's loss and gradients.
+                trainer.model.zero_grad(set_to_none=True)
+                trl_loss = trainer._compute_loss(trainer.model, inputs)
+                trl_loss.backward()
+                trl_grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+                # Ours.
+                ours_model.zero_grad(set_to_none=True)
+                logps = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE),
+                                      inputs["completion_ids"])
+                out = L.policy_loss(logps, old, adv, mask, loss_type=loss_type, epsilon_low=0.2, epsilon_high=0.28,
+                                    delta=delta, beta=beta, ref_logps=ref if beta else None,
+                                    max_completion_length=MAX_LEN, num_items=float(mask.sum()),
+                                    use_bias_correction_kl=bias_kl)
+                out.loss.backward()
+                torch.testing.assert_close(out.loss, trl_loss.detach(), atol=1e-6, rtol=0)
+                ours_grads = {n: p.grad for n, p in ours_model.named_parameters() if p.grad is not None}
+                assert ours_grads.keys() == trl_grads.keys()
+                for n in ours_grads:
+                    torch.testing.assert_close(ours_grads[n], trl_grads[n], atol=1e-6, rtol=1e-5, msg=n)
+                # Clipping is active: the test compares the clipped branch, not just the ratio-1 case.
+                low_high = L.clip_fractions(out.ratio.detach(), adv, mask, 0.2, 0.28)
+                assert low_high["clip_ratio/region_mean"][0] > 0
+                assert abs(float(trl_loss.detach())) > 1e-3
+                checked += 1
+    assert checked == (27 if beta else 15)
