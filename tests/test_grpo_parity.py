@@ -132,7 +132,8 @@ def test_parity_with_trl(setup, beta, tmp_path):
                 trl_grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
                 # Ours.
                 ours_model.zero_grad(set_to_none=True)
-                logps = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE),
+                # The trainer's path: each group's prompt runs once (shared_prompt_logits).
+                logps = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE, group_size=G),
                                       inputs["completion_ids"])
                 out = L.policy_loss(logps, old, adv, mask, loss_type=loss_type, epsilon_low=0.2, epsilon_high=0.28,
                                     delta=delta, beta=beta, ref_logps=ref if beta else None,
@@ -150,3 +151,52 @@ def test_parity_with_trl(setup, beta, tmp_path):
                 assert abs(float(trl_loss.detach())) > 1e-3
                 checked += 1
     assert checked == (27 if beta else 15)
+
+
+def test_shared_prompt_forward_matches_single_forward(setup):
+    """Running each group's prompt once gives the single forward's log-probs and gradients."""
+    folder, tok, completion_ids, model_cls = setup
+    model = model_cls.from_pretrained(folder).train()
+    prompt_ids = [tok(p, add_special_tokens=False)["input_ids"] for p in PROMPTS for _ in range(G)]
+    P, T = max(map(len, prompt_ids)), max(map(len, completion_ids))
+    ids = torch.zeros(len(prompt_ids), P + T, dtype=torch.long)
+    attn = torch.zeros_like(ids)
+    for i, (p, c) in enumerate(zip(prompt_ids, completion_ids)):  # prompts left-padded, completions right-padded
+        ids[i, P - len(p):P], attn[i, P - len(p):P] = torch.tensor(p), 1
+        ids[i, P:P + len(c)], attn[i, P:P + len(c)] = torch.tensor(c), 1
+    attn[1, P:] = 0  # a masked (truncated) completion
+    mask = attn[:, P:].float()
+    results = []
+    for group_size in (1, G):
+        model.zero_grad(set_to_none=True)
+        logps = L.token_logps(L.completion_logits(model, ids, attn, T, TEMPERATURE, group_size=group_size), ids[:, P:])
+        (logps * mask).sum().backward()
+        results.append((logps.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}))
+    (single, single_grads), (shared, shared_grads) = results
+    torch.testing.assert_close(shared * mask, single * mask, atol=1e-6, rtol=0)
+    for n in single_grads:
+        torch.testing.assert_close(shared_grads[n], single_grads[n], atol=1e-5, rtol=1e-5, msg=n)
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_static_kv_decoder_samples_as_the_model(setup, padded):
+    """The fast decode step draws the same tokens as the model's own forward under the same seed."""
+    from rewardkit.grpo import decoder
+    from rewardkit.grpo.sampling import generate, tokenize_prompts
+
+    folder, tok, _, model_cls = setup
+    model = model_cls.from_pretrained(folder).eval()
+    assert decoder.supports(model)
+    prompts = PROMPTS if padded else ["abcd", "efgh"]
+    ids, mask = tokenize_prompts(prompts, tok, None, "cpu")
+    ids, mask = ids.repeat_interleave(G, 0), mask.repeat_interleave(G, 0)
+    assert bool((mask == 0).any()) == padded
+    out = []
+    for fast in (True, False):
+        torch.manual_seed(3)
+        s = generate(model, ids, mask, max_new_tokens=12, eos_ids=[tok.eos_token_id], pad_id=tok.pad_token_id,
+                     temperature=TEMPERATURE, top_k=40, group_size=G, fast=fast)
+        out.append(s)
+    assert out[0].completion_ids.size(1) > 1
+    assert torch.equal(out[0].completion_ids, out[1].completion_ids)
+    assert torch.equal(out[0].truncated, out[1].truncated)
