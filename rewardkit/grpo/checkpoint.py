@@ -13,7 +13,7 @@ import random
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -45,8 +45,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any,
-         rank: int = 0, world: int = 1, extra: Optional[dict[str, Any]] = None,
-         barrier: Any = None, save_total_limit: Optional[int] = None) -> Path:
+         rank: int = 0, world: int = 1, extra: dict[str, Any] | None = None,
+         barrier: Any = None, save_total_limit: int | None = None) -> Path:
     """Write ``output_dir/checkpoint-<step>``. Every rank writes its RNG state (and its rollout
     buffer, in ``extra``); rank 0 writes the rest and renames the folder once all are done."""
     final = output_dir / f"checkpoint-{step}"
@@ -107,7 +107,7 @@ def checkpoints(output_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def latest(output_dir: Path) -> Optional[Path]:
+def latest(output_dir: Path) -> Path | None:
     """The newest complete checkpoint, or None."""
     found = checkpoints(output_dir)
     return found[-1] if found else None

@@ -4,9 +4,9 @@ and the few collectives the trainer needs (gloo on CPU, NCCL on GPUs)."""
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
-from dataclasses import dataclass
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -18,7 +18,7 @@ class Dist:
 
     rank: int = 0
     world: int = 1
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def main(self) -> bool:
@@ -55,7 +55,7 @@ class Dist:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DDP(model, device_ids=ids)
 
-    def no_sync(self, model: Any, sync: bool) -> ContextManager[Any]:
+    def no_sync(self, model: Any, sync: bool) -> AbstractContextManager[Any]:
         """Skip the gradient all-reduce on all but the last micro-batch of a step."""
         if self.enabled and not sync:
             return model.no_sync()
@@ -78,3 +78,14 @@ def setup(device: str | None = None) -> Dist:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
     return Dist(rank, world, dev)
+
+
+def is_main_process() -> bool:
+    """True on rank 0 (or when not distributed): the process that prints and writes shared files."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def shutdown() -> None:
+    """Leave the process group, if one was joined (torchrun warns about a group left open)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

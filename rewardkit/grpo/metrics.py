@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 
 class MetricsLog:
@@ -27,7 +28,7 @@ class MetricsLog:
         with open(tmp, "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r) + "\n" for r in self.rows)
         os.replace(tmp, self.path)
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -57,7 +58,7 @@ def _clean(v: Any) -> Any:
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def nan_stats(values: Sequence[Optional[float]]) -> tuple[float, float]:
+def nan_stats(values: Sequence[float | None]) -> tuple[float, float]:
     """Mean and unbiased std of the non-None values (NaN when there are none), as TRL logs them."""
     xs = [v for v in values if v is not None and not math.isnan(v)]
     if not xs:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def plot_rewards(metrics: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path | None:

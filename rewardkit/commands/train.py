@@ -1,0 +1,77 @@
+"""``rewardkit train CONFIG.yaml [--resume [CHECKPOINT]]``: GRPO from a YAML config.
+
+The config holds the model, the dataset, the rewards and TRL-named hyper-parameters (see
+docs/training.md); command-line overrides are ``--output-dir``, ``--max-steps`` and ``--resume``.
+Under ``torchrun --nproc_per_node N -m rewardkit train CONFIG`` every process trains its share.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import ConfigError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="GRPO training from a YAML config (model, dataset, rewards, hyper-parameters)",
+        description="Runs GRPO as CONFIG says. Writes metrics.jsonl, rewards.png, checkpoint-<step>/ "
+        "folders (Hugging Face format plus optimizer, scheduler and RNG state) and final/ into output_dir. "
+        "Under torchrun each process generates and scores its own prompts (DDP).",
+    )
+    p.add_argument("config", help="training YAML (keys: model, dataset, rewards, TRL GRPOConfig names)")
+    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
+                   help="continue from the latest checkpoint in output_dir, or from CHECKPOINT")
+    p.add_argument("-o", "--output-dir", help="overrides the config's output_dir")
+    p.add_argument("--max-steps", type=int, help="overrides the config's max_steps")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..grpo.config import TrainConfig
+
+    # Validate the config before importing torch: a typo fails in a fraction of a second.
+    config = TrainConfig.from_yaml(args.config)
+    overrides: dict[str, Any] = {}
+    if args.output_dir:
+        overrides["output_dir"] = args.output_dir
+    if args.max_steps is not None:
+        overrides["max_steps"] = args.max_steps
+    for key, value in overrides.items():
+        try:
+            setattr(config, key, value)
+        except ValueError as e:  # pydantic's ValidationError
+            raise ConfigError(f"--{key.replace('_', '-')}: {str(e).splitlines()[-1].strip()}") from None
+    for key in ("model", "dataset", "rewards"):
+        if getattr(config, key) is None:
+            raise ConfigError(f"{args.config}: key '{key}' is required")
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(f"rewardkit train needs torch and transformers ({e.name} is missing): "
+                          "pip install 'rewardkit[train]'") from None
+    from ..grpo.distributed import is_main_process, shutdown
+    from ..grpo.trainer import train
+
+    _quiet_transformers()
+    try:
+        result = train(config, resume=args.resume)
+    finally:
+        shutdown()
+    last = result.metrics[-1] if result.metrics else {}
+    if is_main_process():
+        reward = last.get("reward")
+        shown = f"{reward:.4f}" if isinstance(reward, float) else "n/a"
+        print(f"trained {last.get('step', 0)} steps; last reward {shown}; "
+              f"model {result.output_dir / 'final'}, metrics {result.output_dir / 'metrics.jsonl'}")
+    return 0
+
+
+def _quiet_transformers() -> None:
+    # The run has its own progress bar; transformers' per-file bars and load reports are noise.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
