@@ -351,13 +351,21 @@ def load_tokenizer(config: TrainConfig) -> Any:
     name = config.tokenizer or config.model
     if not name:
         raise ConfigError("train config: key 'model' is required (a local folder or hub id)")
+    key = "tokenizer" if config.tokenizer else "model"
+    _check_local(name, key)
     try:
         tok = AutoTokenizer.from_pretrained(name)
     except (OSError, ValueError) as e:
-        raise ConfigError(f"key 'tokenizer': cannot load tokenizer '{name}': {str(e).splitlines()[0]}") from None
+        raise ConfigError(f"key '{key}': cannot load tokenizer '{name}': {str(e).splitlines()[0]}") from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
+
+
+def _check_local(name: str, key: str) -> None:
+    # A path-looking value that does not exist is a typo, not a hub id to look up online.
+    if (name.startswith((".", "/", "~")) or "\\" in name) and not Path(name).expanduser().exists():
+        raise ConfigError(f"key '{key}': cannot load '{name}': no such folder (expected a model folder or hub id)")
 
 
 def load_model(config: TrainConfig) -> Any:
