@@ -295,10 +295,44 @@ def test_options_may_come_before_the_samples(tmp_path, samples, monkeypatch):
             seen["app"] = config.app
 
         def run(self, sockets):
-            seen["port"] = sockets[0].getsockname()[1]
+            seen["host"], seen["port"] = sockets[0].getsockname()[:2]
 
     monkeypatch.setattr("uvicorn.Server", FakeServer)
     db = tmp_path / "l.sqlite"
     assert main(["annotate", "--db", str(db), "--port", "0", "--annotator", "ann", str(samples)]) == 0
-    assert seen["port"] > 0 and db.exists()
+    assert seen["host"] == "127.0.0.1" and seen["port"] > 0 and db.exists()  # loopback only
     assert LabelDB.open(db).total() == 2 + 1 + 1  # default: 2 pairs per prompt
+
+
+# ---- the loop: labels -> export -> rm train -> the learned reward ------------------------------
+@pytest.mark.slow
+def test_the_export_trains_a_reward_model(tmp_path):
+    """What `annotate export` writes is what `rewardkit rm train` reads, and the model it trains
+    scores as a reward: the preferred answer (it says "thanks") above the other."""
+    pytest.importorskip("torch", reason="rm train needs rewardkit[train]")
+    pytest.importorskip("rewardkit_reward_model", reason="the reward_model plugin is not installed")
+    import rewardkit
+
+    rows = []
+    for i in range(16):
+        prompt = f"question {i}" if i % 2 else [{"role": "user", "content": f"question {i}"}]
+        for text in (f"here you go thanks {i}", f"here you go {i}"):
+            rows.append({"prompt": prompt, "completion": text if i % 2 else [{"role": "assistant", "content": text}]})
+    samples = write_jsonl(tmp_path / "samples.jsonl", rows)
+    db = LabelDB.create_or_resume(tmp_path / "labels.sqlite", samples)
+    while (item := db.state("ann")["item"]) is not None:  # a careful annotator: thanks wins
+        left = json.dumps(item["left"]["completion"])
+        db.record("ann", item["pair_id"], "left" if "thanks" in left else "right")
+    db.close()
+    pairs = tmp_path / "pairs.jsonl"
+    assert main(["annotate", "export", "--db", str(tmp_path / "labels.sqlite"), "-o", str(pairs)]) == 0
+    assert all("thanks" in json.dumps(json.loads(line)["chosen"]) for line in pairs.read_text().splitlines())
+
+    (tmp_path / "rm.yaml").write_text(
+        "model: {from_config: {arch: bert, tokenizer: word, hidden_size: 16, num_layers: 1, num_heads: 2}}\n"
+        "data: pairs.jsonl\neval_split: 0.0\noutput_dir: rm\nmax_length: 32\n"
+        "learning_rate: 0.02\nnum_train_epochs: 4\nbatch_size: 16\nseed: 0\n")
+    assert main(["rm", "train", str(tmp_path / "rm.yaml")]) == 0
+    reward = rewardkit.load({"rewards": [{"use": "reward_model", "with": {"model": str(tmp_path / "rm"), "max_length": 32}}]})
+    good, bad = reward(prompts=["question 99"] * 2, completions=["here you go thanks 99", "here you go 99"])
+    assert good > bad

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("starlette", reason="the serve extra (starlette) is not installed")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from rewardkit.annotate.app import create_app  # noqa: E402
-from rewardkit.annotate.db import LabelDB  # noqa: E402
+from rewardkit.annotate.app import create_app
+from rewardkit.annotate.db import LabelDB
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -34,18 +34,18 @@ SQRT2 = [{"role": "system", "content": "You are a concise math tutor."},
 SIMPLIFY = "Simplify $\\dfrac{x^2-1}{x-1}$ for $x \\neq 1$."
 
 SAMPLES = [
-    (QUAD, "We factor the quadratic:\n\n$$x^2 - 5x + 6 = (x-2)(x-3)$$\n\nA product is zero exactly when "
-           "one factor is zero, so $x = 2$ or $x = 3$.\n\n**Answer:** $\\boxed{2,\\ 3}$"),
-    (QUAD, "Use the quadratic formula with $a = 1$, $b = -5$, $c = 6$:\n\n"
+    (QUAD, ("We factor the quadratic:\n\n$$x^2 - 5x + 6 = (x-2)(x-3)$$\n\nA product is zero exactly when "
+           "one factor is zero, so $x = 2$ or $x = 3$.\n\n**Answer:** $\\boxed{2,\\ 3}$")),
+    (QUAD, ("Use the quadratic formula with $a = 1$, $b = -5$, $c = 6$:\n\n"
            "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm \\sqrt{25 - 24}}{2} = \\frac{5 \\pm 1}{2}$$\n\n"
            "1. $x_1 = \\frac{6}{2} = 3$\n2. $x_2 = \\frac{4}{2} = 2$\n\n"
-           "Check: $3^2 - 5 \\cdot 3 + 6 = 0$ ✓. The solutions are $\\boxed{x \\in \\{2, 3\\}}$."),
+           "Check: $3^2 - 5 \\cdot 3 + 6 = 0$ ✓. The solutions are $\\boxed{x \\in \\{2, 3\\}}$.")),
     (QUAD, "The roots are $x = -2$ and $x = -3$, since $(-2)(-3) = 6$.\n\n$\\boxed{-2, -3}$"),
-    (GAUSS, "Pair the terms from both ends: $1 + 100 = 2 + 99 = \\dots = 101$. There are $50$ such pairs, so\n\n"
-            "$$\\sum_{k=1}^{100} k = \\frac{100 \\cdot 101}{2} = 5050.$$\n\nThe sum is $\\boxed{5050}$."),
+    (GAUSS, ("Pair the terms from both ends: $1 + 100 = 2 + 99 = \\dots = 101$. There are $50$ such pairs, so\n\n"
+            "$$\\sum_{k=1}^{100} k = \\frac{100 \\cdot 101}{2} = 5050.$$\n\nThe sum is $\\boxed{5050}$.")),
     (GAUSS, "The average term is $50$ and there are $100$ terms, so the sum is $50 \\times 100 = \\boxed{5000}$."),
-    (GAUSS, "A quick check in Python:\n\n```python\nprint(sum(range(1, 101)))  # 5050\n```\n\n"
-            "So the answer is **5050**."),
+    (GAUSS, ("A quick check in Python:\n\n```python\nprint(sum(range(1, 101)))  # 5050\n```\n\n"
+            "So the answer is **5050**.")),
     (SQRT2, [{"role": "assistant", "content": "No. Suppose $\\sqrt{2} = \\frac{p}{q}$ in lowest terms. Then "
                                               "$p^2 = 2q^2$, so $p$ is even; write $p = 2r$. Then $q^2 = 2r^2$, so "
                                               "$q$ is even too, contradicting lowest terms. Hence $\\sqrt{2}$ is "
@@ -54,8 +54,8 @@ SAMPLES = [
                                               "decimals are rational."}]),
     (SQRT2, [{"role": "assistant", "content": "No, it is irrational: the classic proof by contradiction shows "
                                               "$p$ and $q$ would both be even."}]),
-    (SIMPLIFY, "Factor the numerator as a difference of squares:\n\n"
-               "$$\\frac{x^2-1}{x-1} = \\frac{(x-1)(x+1)}{x-1} = x + 1 \\quad (x \\neq 1).$$"),
+    (SIMPLIFY, ("Factor the numerator as a difference of squares:\n\n"
+               "$$\\frac{x^2-1}{x-1} = \\frac{(x-1)(x+1)}{x-1} = x + 1 \\quad (x \\neq 1).$$")),
     (SIMPLIFY, "Cancel the $x$ terms: $\\frac{x^2-1}{x-1} = x - 1$."),
 ]
 
@@ -85,6 +85,7 @@ def annotate_server(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
             if "open http://" in line:
                 url = line.split("open ", 1)[1].split()[0]
                 break
+        assert url.startswith("http://127.0.0.1:"), url  # loopback only by default
         _wait_healthy(url)
         yield url, proc
     finally:
@@ -156,27 +157,42 @@ def test_a_killed_server_loses_no_label_and_resumes(tmp_path):
 
 
 # ---- the page in headless Chromium -----------------------------------------------------------
-def find_chromium() -> str | None:
-    """Debian's chromium; installed with apt-get (bounded in time) when running as root."""
-    for candidate in (CHROMIUM, shutil.which("chromium")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=300)
-            subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    return CHROMIUM if os.path.exists(CHROMIUM) else None
+def find_chromium() -> tuple[str | None, str]:
+    """A Chromium binary and, where there is none, why.
+
+    Looked for in order: $REWARDKIT_CHROMIUM, Debian's /usr/bin/chromium, chromium or
+    chromium-browser on PATH, a browser Playwright downloaded earlier. Failing those, and only
+    when running as root with apt-get, Debian's chromium package is installed (bounded in time):
+    a clean CI machine then runs this test rather than skipping it.
+    """
+    candidates = [os.environ.get("REWARDKIT_CHROMIUM"), CHROMIUM, shutil.which("chromium"),
+                  shutil.which("chromium-browser")]
+    candidates += sorted(map(str, Path.home().glob(".cache/ms-playwright/chromium*/chrome-linux*/chrome")))
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate, ""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get")):
+        return None, "not root or no apt-get, so it cannot be installed here"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env, capture_output=True, timeout=300)
+        done = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+                              check=False, env=env, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"apt-get install chromium failed: {e}"
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM, ""
+    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+    return None, f"apt-get install chromium failed: {tail[0]}"
 
 
 @pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    path = find_chromium()
+    path, why = find_chromium()
     if path is None:
-        pytest.skip("no Chromium browser: install Debian's chromium (apt-get install -y chromium) to run this test")
+        pytest.skip(f"no Chromium browser ({why}); install Debian's chromium (apt-get install chromium) "
+                    "or point REWARDKIT_CHROMIUM at one to run this test")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield b
@@ -238,16 +254,38 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
         progress(5)
         upcoming = shown()[0]
 
+        # A long answer scrolls inside its own panel; the buttons stay on screen.
+        box = page.evaluate("""() => {
+            const el = document.getElementById('left');
+            el.innerHTML = RK.renderValue('Step $x_k$.\\n\\n'.repeat(300), false);
+            el.scrollTop = 400;
+            const btn = document.getElementById('btn-left').getBoundingClientRect();
+            return {overflow: getComputedStyle(el).overflowY, scrolled: el.scrollTop,
+                    taller: el.scrollHeight > 3 * el.clientHeight, buttonBottom: btn.bottom,
+                    viewport: innerHeight, pageScrolls: document.documentElement.scrollHeight > innerHeight};
+        }""")
+        assert box["overflow"] == "auto" and box["taller"] and box["scrolled"] > 0, box
+        assert box["buttonBottom"] <= box["viewport"] and not box["pageScrolls"], box
+
         page.reload()
         progress(5)
         assert shown()[0] == upcoming
+
+        # A second annotator, by name: their own queue and progress, the URL remembers them.
+        page.fill("#annotator", "li")
+        page.press("#annotator", "Enter")
+        progress(0)
+        assert "annotator=li" in page.url
+        page.click("#btn-skip")
+        progress(1)
         assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
         page.close()
 
     rows = live_labels(db, "maria")
     assert [(r["pair_id"], r["left_line"], r["right_line"], r["choice"], r["reason"]) for r in rows] == record
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT choice FROM labels WHERE undone_at IS NOT NULL").fetchall() == [("skip",)]
+        assert conn.execute("SELECT annotator, choice FROM labels WHERE undone_at IS NOT NULL").fetchall() == [("maria", "skip")]
+        assert conn.execute("SELECT choice FROM labels WHERE annotator = 'li'").fetchall() == [("skip",)]
 
     out = tmp_path / "pairs.jsonl"
     assert main(["annotate", "export", "--db", str(db), "-o", str(out)]) == 0

@@ -92,7 +92,7 @@ class LabelDB:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "LabelDB":
+    def open(cls, path: str | os.PathLike[str]) -> LabelDB:
         """Open an existing database (export, stats); DataError if it is missing or foreign."""
         p = Path(path)
         if not p.is_file():
@@ -105,7 +105,7 @@ class LabelDB:
 
     @classmethod
     def create_or_resume(cls, path: str | os.PathLike[str], samples: str | os.PathLike[str] | None,
-                         seed: int | None = None, pairs_per_prompt: int = 2) -> "LabelDB":
+                         seed: int | None = None, pairs_per_prompt: int = 2) -> LabelDB:
         """Open ``path``, building its pairs from ``samples`` the first time.
 
         On a later run the samples file (if given) must be the one the pairs came from, and

@@ -13,9 +13,10 @@ import itertools
 import json
 import os
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DataError
 from ..jsonl import iter_rows

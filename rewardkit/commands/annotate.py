@@ -130,7 +130,7 @@ def _stats(args: argparse.Namespace) -> int:
 def _default_annotator() -> str:
     try:
         return getpass.getuser() or "annotator"
-    except Exception:  # no user name in a bare container: any stable name will do
+    except (KeyError, OSError, ImportError):  # no user name in a bare container: any stable name will do
         return "annotator"
 
 
