@@ -1,0 +1,111 @@
+"""String clean-up of an answer before parsing: LaTeX spacing, units, money, degrees, text.
+
+Everything here is plain string work (regular expressions with no nested quantifiers, so it is
+linear in the input), safe to run in the caller's process on untrusted text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Commands that only size or space things.
+_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![a-zA-Z])")
+_SPACES = re.compile(r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|limits|nolimits)(?![a-zA-Z])|~")
+_DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?:s)?(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|textnormal|operatorname)\s*\{([^{}]*)\}")
+_UNICODE = str.maketrans({"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "π": "\\pi ", "∞": "\\infty ",
+                          "√": "\\sqrt ", "≤": "<=", "≥": ">=", "≠": "!=", "∪": "\\cup ", "\u00a0": " "})
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# One word naming a unit or an object counted, at the end ("18 dollars", "5 cm^2"). The
+# look-behind anchors a match to the start of a word, so a search is linear (no backtracking
+# over the ways to split a long run of letters into words).
+_TRAILING_WORD = re.compile(r"(?<![A-Za-z\\])[a-zA-Z]{2,}\.?(?:\^\{?\d\}?)?\s*$")
+_CONNECTIVES = {"and": ",", "or": " \\or ", "": " "}
+_HEDGE = re.compile(r"(?<![a-zA-Z])or(?![a-zA-Z])|\\or(?![a-zA-Z])", re.I)
+_CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z' \-]*$")
+
+
+def is_hedged(answer: str) -> bool:
+    """True for an answer that offers alternatives: ``3 or 4``, ``x=1 \\text{ or } x=2``."""
+    return bool(_HEDGE.search(_TEXT_CMD.sub(lambda m: " " + m.group(1) + " ", answer)))
+
+
+def strip_outer(answer: str) -> str:
+    """Drop math delimiters, sizing, spacing and a trailing full stop."""
+    s = answer.translate(_UNICODE).strip()
+    for a, b in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(a) and s.endswith(b) and len(s) >= len(a) + len(b):
+            s = s[len(a):len(s) - len(b)].strip()
+    s = s.replace("\\$", "").replace("$", "")
+    s = _SIZING.sub("", s)
+    s = s.replace("\\\\", "\x00")  # protect matrix row breaks from the spacing rule
+    s = _SPACES.sub(" ", s).replace("\x00", "\\\\")
+    s = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", s)
+    s = s.rstrip(" .")
+    return s.strip()
+
+
+def text_answer(s: str) -> tuple[str, str] | None:
+    """('choice', 'B') or ('text', 'even') when the cleaned answer is words, else None."""
+    m = re.fullmatch(r"\\(?:text|textbf|mathrm|mbox|textrm|mathbf)\s*\{([^{}]*)\}", s)
+    inner = m.group(1).strip() if m else s
+    c = _CHOICE.match(inner)
+    if c and (m or inner.startswith("(") or inner.isupper()):
+        return ("choice", c.group(1).upper())
+    if _WORDS.match(inner) and (m or re.search(r"[A-Za-z]{2,}", inner)):
+        words = re.sub(r"[^a-z0-9 ]", " ", inner.lower()).split()
+        words = [w for w in words if w not in ("the", "a", "an")]
+        return ("text", " ".join(words))
+    return None
+
+
+def _strip_trailing_words(s: str) -> str:
+    """Drop unit words after a number: ``18 dollars`` -> ``18``; ``5 cm^2`` -> ``5``."""
+    out = s
+    while True:
+        m = _TRAILING_WORD.search(out)
+        if m is None or m.start() == 0:
+            break
+        before = out[:m.start()]
+        if before[-1] not in "0123456789} \t\n":
+            break
+        out = before.rstrip()
+    return out if out and out[-1] not in "\\^_" else s
+
+
+def clean(answer: str) -> str:
+    """A canonical spelling of a math answer for string comparison and for the parser.
+
+    Removes delimiters, sizing and spacing commands, degrees, money signs, thousands separators,
+    ``\\text{}`` units and unit words after a number; keeps percent signs (as ``\\%``) for the
+    comparison to decide.
+    """
+    s = strip_outer(answer)
+    s = _DEGREES.sub("", s)
+    s = s.replace("\\$", "").replace("\\euro", "")
+    s = re.sub(r"(\d)\{,\}(\d)", r"\1\2", s)
+    s = re.sub(r"\\%|%", r"\\% ", s).strip()
+
+    def _text(m: re.Match) -> str:
+        inner = m.group(1).strip()
+        if inner.lower() in _CONNECTIVES:
+            return _CONNECTIVES[inner.lower()]
+        if re.fullmatch(r"[A-Za-z .]*", inner):  # a unit: cm, inches, square units
+            return " "
+        return inner
+
+    if not re.fullmatch(r"\\(?:text|textbf|mathrm|mbox|textrm|mathbf)\s*\{[^{}]*\}", s):
+        s = _TEXT_CMD.sub(_text, s)
+    s = re.sub(r"\^\s*\{?\s*\}?$", "", s.strip())  # a dangling ^ left by a removed unit
+    if re.search(r"\d", s):
+        s = _strip_trailing_words(s)
+    s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+    if _THOUSANDS.match(s.replace(" ", "")):
+        s = s.replace(",", "").replace(" ", "")
+    return s
+
+
+def compact(s: str) -> str:
+    """``clean`` with all white space removed: the key for the exact-string fast path."""
+    return re.sub(r"\s+", "", s)

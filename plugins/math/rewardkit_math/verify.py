@@ -1,0 +1,225 @@
+"""One verdict: does an extracted answer match the reference (or solve the equation)?
+
+:func:`quick` is the cheap path (string and exact-number equality, no sympy) the reward runs in
+its own process; :func:`check` is the full path a worker process runs under a deadline.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from .equiv import Settings, canonical, equal
+from .normalize import clean, compact, is_hedged, strip_outer, text_answer
+from .parse import MAX_CHARS, ParseError, Rel, Text, TooBig, Unordered, parse
+
+_SIMPLE = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))(\\%)?$")
+
+
+def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
+    """(value, is_decimal, has_percent) for a cleaned, compact plain number, else None."""
+    m = _SIMPLE.match(s)
+    if not m or len(s) > 60:
+        return None
+    sign, dec, fn, fd, sn, sd, pct = m.groups()
+    if dec is not None:
+        v = Fraction(dec)
+    else:
+        num, den = (fn, fd) if fn is not None else (sn, sd)
+        if int(den) == 0:
+            return None
+        v = Fraction(int(num), int(den))
+    return (-v if sign else v), dec is not None and "." in dec, pct is not None
+
+
+def _num_equal(g: tuple, p: tuple, s: Settings) -> bool:
+    (gv, gdec, gpct), (pv, pdec, ppct) = g, p
+
+    def variants(v: Fraction, pct: bool) -> list[Fraction]:
+        if not pct:
+            return [v]
+        return {"either": [v / 100, v], "fraction": [v / 100], "number": [v]}[s.percent]
+
+    inexact = gdec or pdec
+    for a in variants(gv, gpct):
+        for b in variants(pv, ppct):
+            if a == b:
+                return True
+            if inexact and abs(a - b) <= Fraction(s.tolerance) * max(abs(a), abs(b)):
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def prepared(raw: str) -> tuple[str, Any]:
+    """(compact cleaned string, simple number or None) for a raw answer; cached for gold answers."""
+    if len(raw) > MAX_CHARS:
+        return compact(raw[:MAX_CHARS]), None
+    c = compact(clean(raw))
+    return c, simple_number(c)
+
+
+def quick(gold: str, pred: str, others: tuple[str, ...], s: Settings) -> bool | None:
+    """A verdict without sympy where one is certain, else None (the full check decides)."""
+    if is_hedged(pred) and not is_hedged(gold):
+        return False
+    if len(pred) > MAX_CHARS:
+        return None  # the full path raises TooBig and counts it
+    gc, gn = prepared(gold)
+    pc, pn = prepared(pred)
+    verdict: bool | None = None
+    if gc == pc and gc:
+        verdict = True
+    elif gn is not None and pn is not None:
+        verdict = _num_equal(gn, pn, s)
+    if verdict is None or not others:
+        return verdict
+    for o in others:  # every other boxed answer must be the same value
+        oc, on = prepared(o)
+        if oc == pc:
+            continue
+        if on is not None and pn is not None:
+            if not _num_equal(pn, on, s):
+                return False
+            continue
+        return None
+    return verdict
+
+
+@lru_cache(maxsize=2048)
+def parse_answer(raw: str) -> tuple[Any, bool]:
+    """(value, inexact) of an answer string; raises ParseError or TooBig. Cached (gold answers)."""
+    if len(raw) > MAX_CHARS:
+        raise TooBig(f"answer of {len(raw)} characters")
+    s0 = strip_outer(raw)
+    t = text_answer(s0)
+    if t is not None:
+        return Text(*t), False
+    cleaned = clean(s0)
+    if not cleaned:
+        raise ParseError("empty answer")
+    value, inexact = parse(cleaned)
+    return canonical(value), inexact
+
+
+def _parse_or_none(raw: str) -> tuple[Any, bool] | None:
+    try:
+        return parse_answer(raw)
+    except ParseError:
+        return None
+
+
+def check(gold: str, pred: str, others: tuple[str, ...], s: Settings) -> bool:
+    """Full verdict of ``pred`` against ``gold``. Raises TooBig on a size cap."""
+    q = quick(gold, pred, others, s)
+    if q is not None:
+        return q
+    g = _parse_or_none(gold)
+    p = _parse_or_none(pred)
+    if g is None or p is None:
+        # An unparseable reference is compared as text; an unparseable answer gets no credit.
+        return g is None and p is None and prepared(gold)[0].lower() == prepared(pred)[0].lower()
+    inexact = g[1] or p[1]
+    if not equal(g[0], p[0], s, inexact):
+        return False
+    for o in others:
+        ov = _parse_or_none(o)
+        if ov is None or not equal(p[0], ov[0], s, p[1] or ov[1]):
+            return False
+    return True
+
+
+# -- solver mode ------------------------------------------------------------------------------
+
+
+def _equations(problem: str) -> list[Any]:
+    value, _ = parse_answer(problem)
+    eqs = list(value.items) if isinstance(value, Unordered) else [value]
+    out = []
+    for e in eqs:
+        if not (isinstance(e, Rel) and e.ops == ("=",)):
+            raise ParseError("solver mode needs equations")
+        out.append(e.terms[0] - e.terms[1])
+    return out
+
+
+def _assignments(value: Any, symbols: list) -> list[dict] | None:
+    """The candidate solutions of a predicted answer, as symbol -> value maps."""
+    import sympy as sp
+
+    from .parse import Seq
+
+    items = list(value.items) if isinstance(value, Unordered) else [value]
+    if all(isinstance(i, Rel) and i.ops == ("=",) and isinstance(i.terms[0], sp.Symbol) for i in items):
+        named = {i.terms[0]: i.terms[1] for i in items}
+        if set(named) == set(symbols) and len(items) == len(symbols):
+            return [named]
+        if len(symbols) == 1 and all(i.terms[0] == symbols[0] for i in items):
+            return [{symbols[0]: i.terms[1]} for i in items]
+        return None
+    out = []
+    for i in items:
+        if len(symbols) == 1 and isinstance(i, sp.Expr):
+            out.append({symbols[0]: i})
+        elif isinstance(i, Seq) and len(i.items) == len(symbols) and i.left == "(":
+            out.append(dict(zip(symbols, i.items)))
+        else:
+            return None
+    return out
+
+
+def check_solver(problem: str, pred: str, others: tuple[str, ...], s: Settings,
+                 accept: str = "solution_set", domain: str = "real") -> bool:
+    """Reference-free verdict: ``pred`` is the solution set of ``problem`` (or satisfies it)."""
+    import sympy as sp
+
+    if is_hedged(pred) or others:
+        return False
+    exprs = _equations(problem)
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    p = _parse_or_none(pred)
+    if p is None or not symbols:
+        return False
+    cands = _assignments(p[0], symbols)
+    if not cands:
+        return False
+    dom = sp.S.Reals if domain == "real" else sp.S.Complexes
+
+    def satisfies(c: dict) -> bool:
+        if any(not isinstance(v, sp.Expr) or v.free_symbols for v in c.values()):
+            return False
+        for e in exprs:
+            r = e.xreplace(c)
+            v = sp.N(r, 30)
+            if not v.is_number or v.has(sp.nan, sp.zoo) or abs(v) > 1e-12 * (1 + max(abs(sp.N(x, 30)) for x in c.values())):
+                return False
+        return True
+
+    if not all(satisfies(c) for c in cands):
+        return False
+    if accept == "substitution":
+        return True
+    if len(symbols) == 1 and len(exprs) == 1:
+        sol = sp.solveset(exprs[0], symbols[0], domain=dom)
+        if not isinstance(sol, sp.FiniteSet):
+            return False  # infinitely many solutions: a finite list is never the whole set
+        return equal(Unordered(tuple(sol)), Unordered(tuple(c[symbols[0]] for c in cands)), s, p[1])
+    sols = sp.solve(exprs, symbols, dict=True)
+    if domain == "real":
+        sols = [d for d in sols if all(v.is_real is not False for v in d.values())]
+    if any(set(d) != set(symbols) for d in sols):
+        return False  # a family of solutions
+    want = Unordered(tuple(Unordered(tuple(d[x] for x in symbols)) for d in sols))
+    got = Unordered(tuple(Unordered(tuple(c[x] for x in symbols)) for c in cands))
+    return len(sols) == len(cands) and equal(want, got, s, p[1])
+
+
+__all__ = ["TooBig", "check", "check_solver", "parse_answer", "quick"]
+
+
+def clear_caches() -> None:
+    """Forget cached parses in this process (benchmarks; a changed answer format)."""
+    prepared.cache_clear()
+    parse_answer.cache_clear()
