@@ -42,11 +42,10 @@ def main() -> None:
     rounds = args.rounds or (1 if args.quick else 3)
 
     import torch
-    from transformers import pipeline
-    from transformers.utils import logging as hf_logging
-
     from rewardkit_reward_model import RewardModel
     from rewardkit_reward_model.synthetic import save_tiny_reward_model
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
 
     torch.set_num_threads(args.threads)
     hf_logging.set_verbosity_error()

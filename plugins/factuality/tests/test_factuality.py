@@ -220,3 +220,22 @@ def test_reference_mode_needs_no_torch():
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_entailment_batches_are_sorted_longest_first_and_deduplicated():
+    r = Factuality(mode="entailment", model=nli_model("ENTAILMENT"), batch_size=2)
+    seen: list[list[int]] = []  # the real token count of each (evidence, sentence) pair, per forward pass
+
+    def spy(module, args, kwargs):
+        seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
+
+    handle = r._nli.model.register_forward_pre_hook(spy, with_kwargs=True)
+    try:
+        # 4 sentences, "Paris." twice with the same evidence: 3 distinct pairs, so batches of 2 and 1.
+        r.score([""] * 2, ["Paris. The capital of France is Paris in France.", "Paris. Rome."],
+                evidence=[EVIDENCE, EVIDENCE])
+    finally:
+        handle.remove()
+    assert [len(b) for b in seen] == [2, 1]
+    flat = [n for b in seen for n in b]
+    assert flat == sorted(flat, reverse=True) and flat[0] > flat[-1]

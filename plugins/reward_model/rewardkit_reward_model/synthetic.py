@@ -12,10 +12,11 @@ import os
 import random
 from typing import Any
 
-FILLER = (
-    "the a river stone light quiet paper window green lamp table morning garden road blue small "
-    "old city cloud music water bread coffee letter train north evening field story silver"
-).split()
+FILLER = [
+    "the", "a", "river", "stone", "light", "quiet", "paper", "window", "green", "lamp", "table", "morning",
+    "garden", "road", "blue", "small", "old", "city", "cloud", "music", "water", "bread", "coffee", "letter",
+    "train", "north", "evening", "field", "story", "silver",
+]
 TOPICS = ("the weather", "a trip", "dinner", "a book", "the garden", "a meeting", "the news", "a song")
 
 
@@ -43,8 +44,7 @@ def preference_rows(n: int, *, seed: int = 0, target: str = "thanks", chat: bool
 def write_jsonl(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
     """Write ``rows`` as JSONL."""
     with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row) + "\n")
+        f.writelines(json.dumps(row) + "\n" for row in rows)
 
 
 def save_tiny_reward_model(folder: str | os.PathLike[str], *, arch: str = "bert", hidden_size: int = 32,

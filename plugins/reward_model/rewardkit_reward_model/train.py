@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rewardkit import ConfigError
 
@@ -171,7 +171,7 @@ def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
     # 2. optimizer and schedule
     steps_per_epoch = math.ceil(len(train_pairs) / cfg.batch_size)
     total = steps_per_epoch * cfg.num_train_epochs
-    warmup = int(round(cfg.warmup_ratio * total))
+    warmup = round(cfg.warmup_ratio * total)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup))
     gen = torch.Generator().manual_seed(cfg.seed)

@@ -8,8 +8,9 @@ line naming the file, the line and key, and what was expected.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import pydantic
 import yaml

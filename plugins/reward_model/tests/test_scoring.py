@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from typing import ClassVar
 
 import pytest
+from rewardkit_reward_model import RewardModel, modeling
+from rewardkit_reward_model.synthetic import save_tiny_reward_model
 
 import rewardkit
 from rewardkit.testing import RewardContract
-from rewardkit_reward_model import RewardModel, modeling
-from rewardkit_reward_model.synthetic import save_tiny_reward_model
 
 _built: dict[str, str] = {}
 
@@ -46,7 +47,7 @@ class TestRewardModelContract(RewardContract):
     # The BERT tiny model has no chat template: chat input is the plain concatenation, the same text.
     chat_equivalent = True
     abs_tol = 1e-5
-    examples = [
+    examples: ClassVar[list[dict[str, str]]] = [
         {"prompt": "write a short note about dinner", "completion": " thanks for the bread"},
         {"prompt": "write a short note about a trip", "completion": " the road north"},
         {"prompt": "hi", "completion": ""},
@@ -86,7 +87,7 @@ def test_chat_template_applied_for_conversational_input():
 @pytest.mark.parametrize("side, keep", [("left", slice(-4, None)), ("right", slice(0, 4))])
 def test_truncation_keeps_the_configured_side(side, keep):
     folder = tiny_model()
-    words = "the a river stone light quiet paper window green lamp table morning".split()
+    words = ["the", "a", "river", "stone", "light", "quiet", "paper", "window", "green", "lamp", "table", "morning"]
     r = RewardModel(model=folder, max_length=6, truncation_side=side)  # [CLS] + 4 words + [SEP]
     [long] = r.score([""], [" ".join(words)])
     [short] = r.score([""], [" ".join(words[keep])])
@@ -167,3 +168,20 @@ def test_plugin_import_and_commands_do_not_import_torch():
 
 def teardown_module() -> None:
     modeling.clear_cache()
+
+
+def test_batches_are_sorted_longest_first():
+    r = RewardModel(model=tiny_model(), batch_size=2)
+    seen: list[list[int]] = []  # the real token count of each row, per forward pass
+
+    def spy(module, args, kwargs):
+        seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
+
+    handle = r._ensure().model.register_forward_pre_hook(spy, with_kwargs=True)
+    try:
+        r.score(["hi"] * 5, [" a", " the quiet river and the old stone road", " thanks", " music water bread", ""])
+    finally:
+        handle.remove()
+    assert [len(b) for b in seen] == [2, 2, 1]
+    flat = [n for b in seen for n in b]
+    assert flat == sorted(flat, reverse=True) and flat[0] > flat[-1]

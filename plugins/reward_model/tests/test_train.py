@@ -8,11 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from rewardkit_reward_model import outputs
+from rewardkit_reward_model import train as train_mod
+from rewardkit_reward_model.synthetic import preference_rows, write_jsonl
 
 import rewardkit
 from rewardkit.cli import main
-from rewardkit_reward_model import outputs, train as train_mod
-from rewardkit_reward_model.synthetic import preference_rows, write_jsonl
 
 
 def write_config(folder: Path, **overrides) -> Path:

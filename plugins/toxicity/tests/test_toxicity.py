@@ -159,3 +159,37 @@ def test_plugin_import_stays_light():
     code = "import sys, rewardkit_toxicity; print('torch' in sys.modules, 'detoxify' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_batches_are_sorted_longest_first():
+    r = Toxicity(**tiny_options(batch_size=2))
+    seen: list[list[int]] = []  # the real token count of each row, per forward pass
+
+    def spy(module, args, kwargs):
+        seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
+
+    handle = r._loaded.model.register_forward_pre_hook(spy, with_kwargs=True)
+    try:
+        r.score([], TEXTS)
+    finally:
+        handle.remove()
+    assert [len(b) for b in seen] == [2, 2, 2]
+    flat = [n for b in seen for n in b]
+    assert flat == sorted(flat, reverse=True) and flat[0] > flat[-1]
+
+
+def test_failed_download_fails_at_config_load_naming_checkpoint(tmp_path, monkeypatch):
+    # Network off without the offline switch: the download raises; the user sees one line.
+    import urllib.error
+
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_network)
+    with pytest.raises(ConfigError) as e:
+        rewardkit.load({"rewards": [{"use": "toxicity", "weight": -1.0, "with": {"model_type": "unbiased"}}]})
+    msg = str(e.value)
+    assert "\n" not in msg and "option 'checkpoint'" in msg and "unbiased" in msg and "URLError" in msg
