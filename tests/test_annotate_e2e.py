@@ -220,6 +220,18 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
         total = int(page.inner_text("#progress").split("/")[1])
         # Markdown and TeX are drawn, not shown as source.
         assert page.locator(".math").count() > 0 and "$" not in page.inner_text("#left") + page.inner_text("#right")
+        # Model output is untrusted: its HTML is shown as text, links go to http(s) only.
+        hostile = page.evaluate("""() => {
+            const box = document.createElement('div');
+            box.innerHTML = RK.renderMarkdown('<img src=x onerror="window.pwned=1"> [a](javascript:alert(1)) '
+                + '[b](https://example.org/") $\\\\text{<b>x</b>}$ $$\\\\sum_{k=1}^{n} k$$');
+            return {tags: [...box.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+                    hrefs: [...box.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+                    limits: box.querySelectorAll('.lim .hi, .lim .lo').length, text: box.textContent};
+        }""")
+        assert "img" not in hostile["tags"] and "b" not in hostile["tags"], hostile
+        assert hostile["hrefs"] == ['https://example.org/"'] and "<img" in hostile["text"], hostile
+        assert hostile["limits"] == 2, hostile
         shot = tmp_path / "annotate.png"
         page.screenshot(path=str(shot))
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

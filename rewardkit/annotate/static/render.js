@@ -23,7 +23,7 @@ const RK = (() => {
     to: "→", rightarrow: "→", leftarrow: "←", Rightarrow: "⇒", Leftarrow: "⇐",
     leftrightarrow: "↔", Leftrightarrow: "⇔", implies: "⟹", iff: "⟺", mapsto: "↦",
     in: "∈", notin: "∉", ni: "∋", subset: "⊂", subseteq: "⊆", supset: "⊃", supseteq: "⊇",
-    cup: "∪", cap: "∩", setminus: "∖", emptyset: "∅", varnothing: "∅", forall: "∀",
+    cup: "∪", cap: "∩", bigcup: "⋃", bigcap: "⋂", setminus: "∖", emptyset: "∅", varnothing: "∅", forall: "∀",
     exists: "∃", neg: "¬", lnot: "¬", land: "∧", wedge: "∧", lor: "∨", vee: "∨", oplus: "⊕",
     otimes: "⊗", angle: "∠", circ: "∘", bullet: "•", degree: "°", cdots: "⋯", ldots: "…",
     dots: "…", vdots: "⋮", ddots: "⋱", prime: "′", perp: "⊥", parallel: "∥", mid: "∣",
@@ -195,11 +195,27 @@ const RK = (() => {
       if (name === "begin") return this.environment(this.rawText(this.argTokens()));
       if (name === "end") { this.argTokens(); return ""; }
       if (FUNCTIONS.has(name)) return `<span class="fn">${name === "bmod" ? "mod" : name}</span>`;
+      if (/^(sum|prod|bigcup|bigcap)$/.test(name)) return this.limits(SYMBOLS[name]);
       if (SYMBOLS[name] !== undefined) {
-        const cls = /^(sum|prod|int|oint)$/.test(name) ? "bigop" : OPS.has(name) ? "op" : "sym";
+        const cls = /^(int|oint)$/.test(name) ? "bigop" : OPS.has(name) ? "op" : "sym";
         return `<span class="${cls}">${esc(SYMBOLS[name])}</span>`;
       }
       return `<span class="unknown">\\${esc(name)}</span>`;  // unknown: keep it readable
+    }
+    // A sum or product with its limits stacked above and below it, as TeX draws them.
+    limits(symbol) {
+      let lo = "", hi = "";
+      for (;;) {
+        this.skipSpace();
+        const t = this.peek();
+        if (t && t.t === "cmd" && (t.v === "limits" || t.v === "nolimits")) { this.next(); continue; }
+        if (!(t && t.t === "ch" && (t.v === "_" || t.v === "^"))) break;
+        this.next();
+        if (t.v === "_") lo = sub(this.argTokens()); else hi = sub(this.argTokens());
+      }
+      const op = `<span class="bigop">${esc(symbol)}</span>`;
+      if (!lo && !hi) return op;
+      return `<span class="lim"><span class="hi">${hi}</span>${op}<span class="lo">${lo}</span></span>`;
     }
     environment(name) {
       // Collect tokens up to the matching \end{name}, then lay the cells out in a grid.
