@@ -8,10 +8,11 @@ between the two sides in one process; a round builds a fresh trainer and times t
 consecutive optimizer-step ends (the first step of a round is warm-up and is dropped). The median
 step counts.
 
-Peak memory is measured in separate subprocesses, one per side and size, as the process's peak
-resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``): ``peak_rss_mb`` for the whole
-process, and ``train_rss_mb`` = peak minus the resident size just before training (imports done,
-model loaded), i.e. what the training loop itself adds.
+Peak memory is measured in separate subprocesses, one per side and size: after imports and a first
+model load the kernel's peak-RSS mark is reset (``/proc/self/clear_refs``), and after training
+``peak_rss_mb`` is the process's peak resident set size during training (``VmHWM``; where the reset
+is refused, ``ru_maxrss`` since start) and ``train_rss_mb`` that peak minus the resident size just
+before training, i.e. what the trainer itself adds.
 
     .venv/bin/python bench/grpo.py [--quick] [--rounds N] [--steps N] [--sizes small,large]
 
@@ -21,13 +22,20 @@ larger model (above 1: faster), ``time_ratio_<size>`` ours / TRL seconds per ste
 
 from __future__ import annotations
 
+import sys
+
+# Run as a script, this folder comes first on sys.path, where sibling benchmarks (bench/math.py)
+# would shadow standard modules: drop it (the project root is added below).
+if sys.path and sys.path[0].rstrip("/").endswith("bench"):
+    sys.path.pop(0)
+
 import argparse
+import itertools
 import json
 import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,7 +91,7 @@ def run_ours(folder: Path, steps: int, out: str) -> list[float]:
     ends: list[float] = []
     train(config, model=model, tokenizer=tok, dataset=prompts(), reward=load_rewards(REWARDS),
           callbacks=[lambda step, row: ends.append(time.perf_counter())])
-    return [b - a for a, b in zip(ends, ends[1:])]
+    return [b - a for a, b in itertools.pairwise(ends)]
 
 
 def trl_trainer(folder: Path, steps: int, out: str, ends: list[float]) -> Any:
@@ -113,18 +121,29 @@ def trl_trainer(folder: Path, steps: int, out: str, ends: list[float]) -> Any:
 def run_trl(folder: Path, steps: int, out: str) -> list[float]:
     ends: list[float] = []
     trl_trainer(folder, steps, out, ends).train()
-    return [b - a for a, b in zip(ends, ends[1:])]
+    return [b - a for a, b in itertools.pairwise(ends)]
 
 
 # --- peak memory, one subprocess per side and size ------------------------------------------------------
 
 
-def rss_mb() -> float:
+def status_mb(field: str) -> float:
+    """A ``/proc/self/status`` memory field (VmRSS: now, VmHWM: peak) in MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0), so the peak covers training only."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def worker(side: str, folder: Path, steps: int) -> None:
@@ -138,9 +157,10 @@ def worker(side: str, folder: Path, steps: int) -> None:
         else:
             import rewardkit.grpo.trainer  # noqa: F401
         load(folder)  # tokenizer and model files warm, the same module set loaded
-        base = rss_mb()
+        base = status_mb("VmRSS")
+        reset = reset_peak()
         (run_trl if side == "trl" else run_ours)(folder, steps, out)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"peak_rss_mb": round(peak, 1), "train_rss_mb": round(peak - base, 1)}))
 
 

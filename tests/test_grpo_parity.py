@@ -6,7 +6,6 @@ completions, rewards, old (perturbed: off-policy, so clipping is active) and ref
 
 from __future__ import annotations
 
-import copy
 import math
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 trl = pytest.importorskip("trl")
 
-from rewardkit import tiny  # noqa: E402
-from rewardkit.grpo import losses as L  # noqa: E402
+from rewardkit import tiny
+from rewardkit.grpo import losses as L
 
 G = 4
 PROMPTS = ["1+1=", "2+3=", "hello world", "abc"]
@@ -143,8 +142,8 @@ def test_parity_with_trl(setup, beta, tmp_path):
                 torch.testing.assert_close(out.loss, trl_loss.detach(), atol=1e-6, rtol=0)
                 ours_grads = {n: p.grad for n, p in ours_model.named_parameters() if p.grad is not None}
                 assert ours_grads.keys() == trl_grads.keys()
-                for n in ours_grads:
-                    torch.testing.assert_close(ours_grads[n], trl_grads[n], atol=1e-6, rtol=1e-5, msg=n)
+                for n, grad in ours_grads.items():
+                    torch.testing.assert_close(grad, trl_grads[n], atol=1e-6, rtol=1e-5, msg=n)
                 # Clipping is active: the test compares the clipped branch, not just the ratio-1 case.
                 low_high = L.clip_fractions(out.ratio.detach(), adv, mask, 0.2, 0.28)
                 assert low_high["clip_ratio/region_mean"][0] > 0

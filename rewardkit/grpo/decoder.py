@@ -15,7 +15,7 @@ Hkv key/value heads, D head size, V vocabulary.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -106,7 +106,7 @@ class StaticKVDecoder:
         return self.model.lm_head(h)[:, -1, :].float()  # (N, V)
 
     def _attention(self, attn: Any, x: torch.Tensor, i: int, cos: torch.Tensor, sin: torch.Tensor,
-                   mask: Optional[torch.Tensor]) -> torch.Tensor:
+                   mask: torch.Tensor | None) -> torch.Tensor:
         n, D, pos = x.size(0), attn.head_dim, self.pos
         q = attn.q_proj(x).view(n, 1, -1, D).transpose(1, 2)  # (N, H, 1, D)
         k = attn.k_proj(x).view(n, 1, -1, D).transpose(1, 2)  # (N, Hkv, 1, D)

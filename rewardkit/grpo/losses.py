@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -19,7 +19,7 @@ import torch
 STD_EPS = 1e-4
 
 
-def nanstd(x: torch.Tensor, dim: Optional[int] = None) -> torch.Tensor:
+def nanstd(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     """Unbiased standard deviation ignoring NaNs (TRL's ``nanstd``: Bessel-corrected)."""
     if dim is None:
         x, dim = x.reshape(-1), 0
@@ -138,13 +138,13 @@ class LossOut:
 
     loss: torch.Tensor  # () already normalised for gradient accumulation
     ratio: torch.Tensor  # (N, T) pi / pi_old (before the delta clamp)
-    kl: Optional[torch.Tensor]  # (N, T) k3 estimate, or None when beta == 0
+    kl: torch.Tensor | None  # (N, T) k3 estimate, or None when beta == 0
 
 
 def policy_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
                 loss_type: str = "dapo", epsilon_low: float = 0.2, epsilon_high: float = 0.2,
-                delta: Optional[float] = None, beta: float = 0.0, ref_logps: Optional[torch.Tensor] = None,
-                max_completion_length: Optional[int] = None, num_items: Optional[float] = None,
+                delta: float | None = None, beta: float = 0.0, ref_logps: torch.Tensor | None = None,
+                max_completion_length: int | None = None, num_items: float | None = None,
                 accumulation_steps: int = 1, use_bias_correction_kl: bool = True) -> LossOut:
     """The clipped GRPO surrogate plus ``beta`` times the k3 KL, normalised as TRL's ``loss_type``.
 

@@ -10,8 +10,9 @@ Shapes: N completions, P prompt tokens (left-padded), T completion tokens, V voc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import torch
 
@@ -26,7 +27,7 @@ class Samples:
 
 
 def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0,
-                  min_p: Optional[float] = None) -> torch.Tensor:
+                  min_p: float | None = None) -> torch.Tensor:
     """Mask logits outside top-k / top-p / min-p with -inf (in HF's order).
 
     logits  # (N, V) already divided by temperature;  returns  # (N, V)
@@ -51,7 +52,7 @@ def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0,
 @torch.no_grad()
 def generate(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *, max_new_tokens: int,
              eos_ids: Sequence[int], pad_id: int, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-             min_p: Optional[float] = None, repetition_penalty: float = 1.0,
+             min_p: float | None = None, repetition_penalty: float = 1.0,
              suppress_ids: Sequence[int] = (), min_new_tokens: int = 0, group_size: int = 1,
              fast: bool = True) -> Samples:
     """Sample ``max_new_tokens`` at most per row with a KV cache; stops early when every row ended.
@@ -100,7 +101,7 @@ def generate(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *,
 
 
 def _decoding_steps(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, max_new_tokens: int,
-                    group_size: int, fast: bool) -> Callable[[Optional[torch.Tensor]], torch.Tensor]:
+                    group_size: int, fast: bool) -> Callable[[torch.Tensor | None], torch.Tensor]:
     """``next_logits(tokens)``: appends the last sampled ``tokens`` (N,) (None at first) and returns the
     next-token logits (N, V) in float32."""
     from . import decoder
@@ -118,7 +119,7 @@ def _decoding_steps(model: Any, prompt_ids: torch.Tensor, prompt_mask: torch.Ten
     state = {"cache": DynamicCache(), "mask": prompt_mask.clone() if bool((prompt_mask == 0).any()) else None}
     kw = cache_kwarg(model)
 
-    def next_logits(tokens: Optional[torch.Tensor]) -> torch.Tensor:
+    def next_logits(tokens: torch.Tensor | None) -> torch.Tensor:
         if tokens is None:
             inputs = prompt_ids  # (N, P)
         else:
@@ -164,7 +165,7 @@ def render_prompts(prompts: Sequence[Any], tokenizer: Any) -> list[str]:
     return out
 
 
-def tokenize_prompts(texts: Sequence[str], tokenizer: Any, max_prompt_length: Optional[int], device: Any
+def tokenize_prompts(texts: Sequence[str], tokenizer: Any, max_prompt_length: int | None, device: Any
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """Left-padded prompt ids and mask; prompts longer than ``max_prompt_length`` keep their end.
 
