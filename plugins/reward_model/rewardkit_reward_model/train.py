@@ -224,6 +224,10 @@ def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
                 end_of_epoch = start + cfg.batch_size >= len(order)
                 if (cfg.eval_steps and step % cfg.eval_steps == 0) or (end_of_epoch and not cfg.eval_steps) or step == total:
                     run_eval(step, step / steps_per_epoch)
+                if cfg.save_steps and step % cfg.save_steps == 0 and step < total:
+                    # An intermediate checkpoint, in the same format as the final one (TRL's naming).
+                    model.save_pretrained(out / f"checkpoint-{step}")
+                    tok.save_pretrained(out / f"checkpoint-{step}")
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}", eval_acc=f"{last_eval.get('eval_accuracy', float('nan')):.2f}")
         bar.close()

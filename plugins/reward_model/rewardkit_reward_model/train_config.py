@@ -59,6 +59,7 @@ class TrainConfig(pydantic.BaseModel):
     max_grad_norm: float | None = Field(1.0, gt=0)
     center_rewards_coefficient: float | None = Field(None, ge=0)
     eval_steps: int | None = Field(None, gt=0, description="evaluate every N steps (default: each epoch end)")
+    save_steps: int | None = Field(None, gt=0, description="also save checkpoint-N every N steps (default: final model only)")
     separator: str = ""
     truncation_side: Literal["left", "right"] = "left"
     device: str = "auto"

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from rewardkit_reward_model import outputs
+from rewardkit_reward_model import RewardModel, outputs
 from rewardkit_reward_model import train as train_mod
 from rewardkit_reward_model.synthetic import preference_rows, write_jsonl
 
@@ -142,7 +142,7 @@ def trained(tmp_path_factory):
     held_out = preference_rows(60, seed=2)
     write_jsonl(held_out, folder / "eval.jsonl")
     config = write_config(folder, eval_data="eval.jsonl", num_train_epochs=2, batch_size=16, eval_steps=5,
-                          learning_rate=1e-2)
+                          learning_rate=1e-2, save_steps=13)
     import contextlib
     import io
 
@@ -163,6 +163,9 @@ def test_train_from_config_then_score_through_yaml(trained):
     assert [r["step"] for r in rows if "loss" in r] == list(range(1, 27))
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "rm_train_config.json").read_text())["num_train_epochs"] == 2
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["checkpoint-13"]  # the final model is out/ itself
+    [mid] = RewardModel(model=str(out / "checkpoint-13")).score([held_out[0]["prompt"]], [held_out[0]["chosen"]])
+    assert math.isfinite(mid)
 
     composite = rewardkit.load({"rewards": [{"use": "reward_model", "with": {"model": str(out), "batch_size": 16}}]})
     prompts = [r["prompt"] for r in held_out]
