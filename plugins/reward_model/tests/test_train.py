@@ -167,7 +167,9 @@ def test_train_from_config_then_score_through_yaml(trained):
     [mid] = RewardModel(model=str(out / "checkpoint-13")).score([held_out[0]["prompt"]], [held_out[0]["chosen"]])
     assert math.isfinite(mid)
 
-    composite = rewardkit.load({"rewards": [{"use": "reward_model", "with": {"model": str(out), "batch_size": 16}}]})
+    rewards_yaml = out.parent / "rewards.yaml"
+    rewards_yaml.write_text(f"rewards:\n  - use: reward_model\n    with: {{model: {json.dumps(str(out))}, batch_size: 16}}\n")
+    composite = rewardkit.load(rewards_yaml)
     prompts = [r["prompt"] for r in held_out]
     chosen = composite(prompts=prompts, completions=[r["chosen"] for r in held_out])
     rejected = composite(prompts=prompts, completions=[r["rejected"] for r in held_out])
