@@ -27,43 +27,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-QUAD = "Find all real solutions of $x^2 - 5x + 6 = 0$."
-GAUSS = "What is the sum of the first $100$ positive integers?"
-SQRT2 = [{"role": "system", "content": "You are a concise math tutor."},
-         {"role": "user", "content": "Is $\\sqrt{2}$ rational? Explain briefly."}]
-SIMPLIFY = "Simplify $\\dfrac{x^2-1}{x-1}$ for $x \\neq 1$."
-
-SAMPLES = [
-    (QUAD, ("We factor the quadratic:\n\n$$x^2 - 5x + 6 = (x-2)(x-3)$$\n\nA product is zero exactly when "
-           "one factor is zero, so $x = 2$ or $x = 3$.\n\n**Answer:** $\\boxed{2,\\ 3}$")),
-    (QUAD, ("Use the quadratic formula with $a = 1$, $b = -5$, $c = 6$:\n\n"
-           "$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a} = \\frac{5 \\pm \\sqrt{25 - 24}}{2} = \\frac{5 \\pm 1}{2}$$\n\n"
-           "1. $x_1 = \\frac{6}{2} = 3$\n2. $x_2 = \\frac{4}{2} = 2$\n\n"
-           "Check: $3^2 - 5 \\cdot 3 + 6 = 0$ ✓. The solutions are $\\boxed{x \\in \\{2, 3\\}}$.")),
-    (QUAD, "The roots are $x = -2$ and $x = -3$, since $(-2)(-3) = 6$.\n\n$\\boxed{-2, -3}$"),
-    (GAUSS, ("Pair the terms from both ends: $1 + 100 = 2 + 99 = \\dots = 101$. There are $50$ such pairs, so\n\n"
-            "$$\\sum_{k=1}^{100} k = \\frac{100 \\cdot 101}{2} = 5050.$$\n\nThe sum is $\\boxed{5050}$.")),
-    (GAUSS, "The average term is $50$ and there are $100$ terms, so the sum is $50 \\times 100 = \\boxed{5000}$."),
-    (GAUSS, ("A quick check in Python:\n\n```python\nprint(sum(range(1, 101)))  # 5050\n```\n\n"
-            "So the answer is **5050**.")),
-    (SQRT2, [{"role": "assistant", "content": "No. Suppose $\\sqrt{2} = \\frac{p}{q}$ in lowest terms. Then "
-                                              "$p^2 = 2q^2$, so $p$ is even; write $p = 2r$. Then $q^2 = 2r^2$, so "
-                                              "$q$ is even too, contradicting lowest terms. Hence $\\sqrt{2}$ is "
-                                              "*irrational*."}]),
-    (SQRT2, [{"role": "assistant", "content": "Yes: $\\sqrt{2} \\approx 1.414$, which is a decimal number, and "
-                                              "decimals are rational."}]),
-    (SQRT2, [{"role": "assistant", "content": "No, it is irrational: the classic proof by contradiction shows "
-                                              "$p$ and $q$ would both be even."}]),
-    (SIMPLIFY, ("Factor the numerator as a difference of squares:\n\n"
-               "$$\\frac{x^2-1}{x-1} = \\frac{(x-1)(x+1)}{x-1} = x + 1 \\quad (x \\neq 1).$$")),
-    (SIMPLIFY, "Cancel the $x$ terms: $\\frac{x^2-1}{x-1} = x - 1$."),
-]
+# The math samples a new user tries first (and the screenshot in docs/annotate.md shows):
+# Markdown, display and inline TeX, a code block and a chat prompt.
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "annotate_samples.jsonl"
+SAMPLES = [(r["prompt"], r["completion"]) for r in map(json.loads, EXAMPLE.read_text(encoding="utf-8").splitlines())]
 
 
 def write_samples(path: Path) -> Path:
-    with path.open("w", encoding="utf-8") as f:
-        for prompt, completion in SAMPLES:
-            f.write(json.dumps({"prompt": prompt, "completion": completion}) + "\n")
+    shutil.copyfile(EXAMPLE, path)
     return path
 
 
