@@ -39,7 +39,7 @@ def test_resume_continues_exactly(tmp_path):
     model_dir = grpo_tiny.make_model(tmp_path / "model")
     # num_iterations 2 with a checkpoint at an odd step: the resumed run must reuse the stored
     # rollout (old log-probs included); beta > 0 exercises the reference model too.
-    opts = dict(max_steps=5, save_steps=3, num_iterations=2, beta=0.1, epsilon=0.05, lr_scheduler_type="linear",
+    opts = dict(max_steps=4, save_steps=3, num_iterations=2, beta=0.1, epsilon=0.05, lr_scheduler_type="linear",
                 warmup_steps=1, plot=False)
     full = train(TrainConfig.from_yaml(grpo_tiny.make_config(tmp_path / "a", model_dir, **opts)))
 
@@ -57,7 +57,7 @@ def test_resume_continues_exactly(tmp_path):
 
     assert main(["train", str(config_b), "--resume"]) == 0
     resumed = metrics_of(b / "run")
-    assert [r["step"] for r in resumed] == [1, 2, 3, 4, 5]  # the redone step 4 replaced, not duplicated
+    assert [r["step"] for r in resumed] == [1, 2, 3, 4]  # the redone step 4 replaced, not duplicated
     for got, want in zip(resumed, full.metrics):
         for key in EXACT:
             assert got[key] == pytest.approx(want[key], rel=1e-6, abs=1e-9), (got["step"], key)
