@@ -25,13 +25,13 @@ import sys
 # standard library's ``math`` for every later import: drop that folder first.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import logging
+import random
+import re
+import time
+from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -103,7 +103,6 @@ def main() -> None:
     sets = make_sets(100, 300) if args.quick else make_sets(None, None)
 
     from math_verify import parse, verify
-
     from rewardkit_math import Math
 
     verify(parse("$1$"), parse("$1$"))  # warm Math-Verify's grammar

@@ -15,8 +15,8 @@ _BOX_WINDOW = 4000  # longest boxed content read
 _MAX_BOXES = 20
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
-_FINAL = re.compile(r"final answer\s*(?:is)?\s*[:=]?\s*", re.I)
-_ANSWER_IS = re.compile(r"answer is\s*[:=]?\s*", re.I)
+_FINAL = re.compile(r"final answer\s*(?:is)?\s*[:=]?\s*", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer is\s*[:=]?\s*", re.IGNORECASE)
 _HASHES = re.compile(r"####\s*")
 _A_COLON = re.compile(r"(?m)^\s*A\s*:\s*")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")

@@ -21,7 +21,7 @@ _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # over the ways to split a long run of letters into words).
 _TRAILING_WORD = re.compile(r"(?<![A-Za-z\\])[a-zA-Z]{2,}\.?(?:\^\{?\d\}?)?\s*$")
 _CONNECTIVES = {"and": ",", "or": " \\or ", "": " "}
-_HEDGE = re.compile(r"(?<![a-zA-Z])or(?![a-zA-Z])|\\or(?![a-zA-Z])", re.I)
+_HEDGE = re.compile(r"(?<![a-zA-Z])or(?![a-zA-Z])|\\or(?![a-zA-Z])", re.IGNORECASE)
 _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z' \-]*$")
 
@@ -92,11 +92,13 @@ def clean(answer: str) -> str:
         if inner.lower() in _CONNECTIVES:
             return _CONNECTIVES[inner.lower()]
         if re.fullmatch(r"[A-Za-z .]*", inner):  # a unit: cm, inches, square units
-            return " "
+            return "\x01"
         return inner
 
     if not re.fullmatch(r"\\(?:text|textbf|mathrm|mbox|textrm|mathbf)\s*\{[^{}]*\}", s):
         s = _TEXT_CMD.sub(_text, s)
+        # A removed unit takes its power with it: 20\text{ cm}^2 -> 20.
+        s = re.sub(r"\x01\s*(?:\^\s*(?:\{\s*\d\s*\}|\d))?", " ", s)
     s = re.sub(r"\^\s*\{?\s*\}?$", "", s.strip())  # a dangling ^ left by a removed unit
     if re.search(r"\d", s):
         s = _strip_trailing_words(s)

@@ -11,7 +11,6 @@ value sympy would evaluate eagerly (a power tower ``9^{9^{9^9}}`` is refused in 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -137,9 +136,8 @@ def _digits(x: sp.Rational) -> float:
 
 def safe_pow(base: Any, exp: Any) -> Any:
     """``base ** exp`` after checking that an eager evaluation stays under MAX_DIGITS."""
-    if isinstance(exp, sp.Rational) and not isinstance(exp, sp.Integer):
-        if _digits(exp) > 6:
-            raise TooBig("exponent with a huge numerator or denominator")
+    if isinstance(exp, sp.Rational) and not isinstance(exp, sp.Integer) and _digits(exp) > 6:
+        raise TooBig("exponent with a huge numerator or denominator")
     if isinstance(exp, sp.Rational):
         e = abs(exp.p)
         if isinstance(base, sp.Rational):
@@ -366,8 +364,7 @@ class Parser:
     def number(self, text: str) -> Any:
         if "." in text:
             self.inexact = True
-            if text.endswith("."):
-                text = text[:-1]
+            text = text.removesuffix(".")
             return sp.Rational(text) if text else sp.Integer(0)
         return sp.Integer(int(text))
 

@@ -25,7 +25,7 @@ from .outcomes import ERROR, LIMIT, OK, TIMEOUT
 log = logging.getLogger("rewardkit_math")
 _START_TIMEOUT = 60.0  # seconds a fresh worker may take to import sympy
 
-__all__ = ["DeadlinePool", "ERROR", "LIMIT", "OK", "TIMEOUT", "get_pool", "shutdown"]
+__all__ = ["ERROR", "LIMIT", "OK", "TIMEOUT", "DeadlinePool", "get_pool", "shutdown"]
 
 
 class _Proc:

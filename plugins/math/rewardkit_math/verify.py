@@ -15,6 +15,7 @@ from .equiv import Settings, canonical, equal
 from .normalize import clean, compact, is_hedged, strip_outer, text_answer
 from .parse import MAX_CHARS, ParseError, Rel, Text, TooBig, Unordered, parse
 
+_OR = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*or\s*\}|(?<![a-zA-Z\\])or(?![a-zA-Z])")
 _SIMPLE = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))(\\%)?$")
 
 
@@ -175,8 +176,10 @@ def check_solver(problem: str, pred: str, others: tuple[str, ...], s: Settings,
     """Reference-free verdict: ``pred`` is the solution set of ``problem`` (or satisfies it)."""
     import sympy as sp
 
-    if is_hedged(pred) or others:
+    if others:
         return False
+    # A solution set may be spelt with "or" ("x = 2 or x = 3"): here that is a list, not a hedge.
+    pred = _OR.sub(",", pred)
     exprs = _equations(problem)
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     p = _parse_or_none(pred)
