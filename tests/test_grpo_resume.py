@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rewardkit.cli import main  # noqa: E402
-from rewardkit.grpo import checkpoint as ckpt  # noqa: E402
+from rewardkit.cli import main
+from rewardkit.grpo import checkpoint as ckpt
 
 # Metrics that depend only on the computation (not on wall time).
 EXACT = ("reward", "reward_std", "rewards/short/mean", "rewards/exclaim/mean", "loss", "entropy", "kl",
@@ -39,8 +39,8 @@ def test_resume_continues_exactly(tmp_path):
     model_dir = grpo_tiny.make_model(tmp_path / "model")
     # num_iterations 2 with a checkpoint at an odd step: the resumed run must reuse the stored
     # rollout (old log-probs included); beta > 0 exercises the reference model too.
-    opts = dict(max_steps=4, save_steps=3, num_iterations=2, beta=0.1, epsilon=0.05, lr_scheduler_type="linear",
-                warmup_steps=1, plot=False)
+    opts = {"max_steps": 4, "save_steps": 3, "num_iterations": 2, "beta": 0.1, "epsilon": 0.05,
+            "lr_scheduler_type": "linear", "warmup_steps": 1, "plot": False}
     full = train(TrainConfig.from_yaml(grpo_tiny.make_config(tmp_path / "a", model_dir, **opts)))
 
     b = tmp_path / "b"
@@ -104,3 +104,13 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path, monkeypat
     assert step == 4 and "rng" in extra
     shutil.rmtree(tmp_path / "checkpoint-4")
     assert ckpt.latest(tmp_path) is None
+
+
+def test_a_fresh_run_does_not_mix_with_earlier_checkpoints(tmp_path, capsys):
+    model_dir = grpo_tiny.make_model(tmp_path / "model")
+    config = grpo_tiny.make_config(tmp_path, model_dir, max_steps=1, save_steps=0, plot=False)
+    (tmp_path / "run" / "checkpoint-7").mkdir(parents=True)
+    assert main(["train", str(config)]) == 2
+    assert "holds checkpoints of an earlier run (checkpoint-7)" in capsys.readouterr().err
+    assert main(["train", str(config), "--overwrite-output-dir"]) == 0
+    assert not (tmp_path / "run" / "checkpoint-7").exists() and (tmp_path / "run" / "final").exists()

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
                    help="continue from the latest checkpoint in output_dir, or from CHECKPOINT")
     p.add_argument("-o", "--output-dir", help="overrides the config's output_dir")
+    p.add_argument("--overwrite-output-dir", action="store_true",
+                   help="start afresh in an output_dir that holds checkpoints of an earlier run (they are deleted)")
     p.add_argument("--max-steps", type=int, help="overrides the config's max_steps")
     p.set_defaults(func=run)
 
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     for key in ("model", "dataset", "rewards"):
         if getattr(config, key) is None:
             raise ConfigError(f"{args.config}: key '{key}' is required")
+    _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -67,6 +70,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"trained {last.get('step', 0)} steps; last reward {shown}; "
               f"model {result.output_dir / 'final'}, metrics {result.output_dir / 'metrics.jsonl'}")
     return 0
+
+
+def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None:
+    """A fresh run must not mix with an earlier run's checkpoints: a later --resume would pick theirs."""
+    import shutil
+    from pathlib import Path
+
+    from ..grpo.distributed import is_main_process
+
+    old = sorted(Path(output_dir).glob("checkpoint-*"))
+    if resume or not old:
+        return
+    if not overwrite:
+        raise ConfigError(f"output_dir '{output_dir}' holds checkpoints of an earlier run ({old[-1].name}): "
+                          "pass --resume to continue it, --overwrite-output-dir to start afresh, or another -o")
+    if is_main_process():
+        for path in old:
+            shutil.rmtree(path)
 
 
 def _quiet_transformers() -> None:

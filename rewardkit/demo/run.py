@@ -53,8 +53,8 @@ class DemoSettings:
     @classmethod
     def quick(cls, **changes: Any) -> DemoSettings:
         """A seconds-long smoke run of every phase (tests, trying the command): numbers mean little."""
-        base = dict(steps=6, sft_max_steps=25, sft_check_every=25, n_eval=20, prompts_per_step=4,
-                    num_generations=4, warmup_steps=2, log_every=2)
+        base: dict[str, Any] = {"steps": 6, "sft_max_steps": 25, "sft_check_every": 25, "n_eval": 20,
+                                "prompts_per_step": 4, "num_generations": 4, "warmup_steps": 2, "log_every": 2}
         return cls(**{**base, **changes})
 
 
