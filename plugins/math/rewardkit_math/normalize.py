@@ -95,7 +95,10 @@ def clean(answer: str) -> str:
             return "\x01"
         return inner
 
-    if not re.fullmatch(r"\\(?:text|textbf|mathrm|mbox|textrm|mathbf)\s*\{[^{}]*\}", s):
+    whole = re.fullmatch(r"\\(?:text|textbf|mathrm|mbox|textrm|mathbf)\s*\{([^{}]*)\}", s)
+    if whole and re.search(r"\d", whole.group(1)):
+        s = whole.group(1).strip()  # \text{256}: a number in text mode
+    elif not whole:
         s = _TEXT_CMD.sub(_text, s)
         # A removed unit takes its power with it: 20\text{ cm}^2 -> 20.
         s = re.sub(r"\x01\s*(?:\^\s*(?:\{\s*\d\s*\}|\d))?", " ", s)
