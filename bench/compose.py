@@ -8,6 +8,13 @@ means no overhead).
 
 from __future__ import annotations
 
+import os
+import sys
+
+# Run as a script, this folder comes first on sys.path, and bench/math.py would shadow the
+# standard library's math (imported by random, statistics, torch...): drop the folder.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
 import argparse
 import json
 import random

@@ -18,13 +18,18 @@ The last line of standard output is one JSON object.
 
 from __future__ import annotations
 
+import os
+import sys
+
+# Run as a script, this folder comes first on sys.path, and bench/math.py would shadow the
+# standard library's math (imported by random, statistics, torch...): drop the folder.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
 import argparse
 import asyncio
 import json
-import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
