@@ -1,5 +1,5 @@
 """DDP on CPU: two processes with gloo, one GRPO step; both ranks hold identical weights after it,
-each rank samples whole groups of its own prompts, and advantages use every rank's rewards."""
+and each rank samples whole groups of its own prompts."""
 
 from __future__ import annotations
 

@@ -75,6 +75,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, capsys):
     config = grpo_tiny.make_config(tmp_path, model_dir)
     assert main(["train", str(config), "--resume"]) == 2
     assert "no checkpoint to resume from" in capsys.readouterr().err
+    assert main(["train", str(config), "--resume", str(tmp_path / "run" / "checkpoint-9")]) == 2
+    assert "checkpoint-9: not a complete checkpoint folder" in capsys.readouterr().err
 
 
 def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path, monkeypatch):

@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
         if getattr(config, key) is None:
             raise ConfigError(f"{args.config}: key '{key}' is required")
     _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
+    if isinstance(args.resume, str):
+        from pathlib import Path
+
+        if not (Path(args.resume) / "trainer_state.json").exists():
+            raise ConfigError(f"--resume {args.resume}: not a complete checkpoint folder "
+                              "(expected output_dir/checkpoint-<step> with trainer_state.json)")
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
