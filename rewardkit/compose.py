@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from . import config as _config
-from .errors import ConfigError, RewardError
+from .errors import ConfigError, DataError, RewardError, RewardkitError
 from .plugins import registry
 from .reward import TRAINER_KWARGS, Reward, Score
 from .text import TextOrChat
 
 log = logging.getLogger("rewardkit")
 
+
+
+def _as_raised(err: RewardError, cause: BaseException) -> RewardkitError:
+    """What on_error=raise raises: a reward's complaint about its input (a missing column) stays a
+    DataError, so the CLI exits 2 as for any bad data; anything else is the reward failing."""
+    return DataError(str(err)) if isinstance(cause, DataError) else err
 
 @dataclass
 class Component:
@@ -49,7 +55,7 @@ class Component:
             if n <= 1:
                 row_err = RewardError(self._describe(e, 0 if n else None), label=self.label, row=0 if n else None)
                 if self.on_error == "raise":
-                    raise row_err from e
+                    raise _as_raised(row_err, e) from e
                 return self._fallback(n, row_err, errors)
             return self._row_by_row(prompts, completions, call_kwargs, e, errors)
 
@@ -125,7 +131,7 @@ class Component:
             except Exception as e:  # noqa: BLE001
                 err = RewardError(self._describe(e, i), label=self.label, row=i)
                 if self.on_error == "raise":
-                    raise err from e
+                    raise _as_raised(err, e) from e
                 out.extend(self._fallback(1, err, errors))
         return out
 

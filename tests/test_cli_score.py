@@ -77,6 +77,19 @@ def test_heterogeneous_columns_are_aligned(tmp_path):
     assert got == [1.0, None, 5.0]  # row 2 has no t: the reward raised on it alone
 
 
+
+def test_missing_column_exits_2_naming_reward_row_and_column(tmp_path, capsys):
+    # A reward's complaint about its input is bad data (exit 2), not a crashed reward (exit 1).
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("rewards:\n  - use: echo_column\n    with: {column: t}\non_error: raise\n")
+    data = write_rows(tmp_path / "d.jsonl", [{"completion": "a", "other": 1}, {"completion": "b", "other": 2}])
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(cfg), str(data), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "reward 'echo_column'" in err and "row 0" in err and "column 't' is missing" in err, err
+    assert not out.exists()
+
 BAD = [
     ("config", "rewards:\n  - use: exclaimm\n", r"rewards.yaml, entry 1 \(line 2\): reward 'exclaimm' is not registered; did you mean 'exclaim'\?"),
     ("config", "rewards:\n  - use: exclaim\n    with: {per_mrk: 1}\n", r"unknown option 'per_mrk'; did you mean 'per_mark'\?"),
