@@ -31,7 +31,7 @@ log = logging.getLogger("rewardkit.demo")
 class DemoSettings:
     """Everything the demo can be asked to change; the defaults are the tuned embedded demo."""
 
-    steps: int = 600
+    steps: int = 1000
     seed: int = 0
     output_dir: str = "runs/demo"
     max_operand: int = 19  # problems a+b with 0 <= a, b <= max_operand
