@@ -102,7 +102,8 @@ def test_reward_error_with_raise_stops_with_one_line(tmp_path, model_dir, capsys
                                    on_error="raise")
     status = main(["train", str(config)])
     err = capsys.readouterr().err.strip()
-    assert status == 1 and "reward 'echo_column'" in err and len(err.splitlines()) == 1, err
+    # The reward's complaint is about its input (a missing column): bad data, exit 2.
+    assert status == 2 and "reward 'echo_column'" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "run" / "final").exists()
 
 
