@@ -173,3 +173,25 @@ def test_example_config_is_valid():
     config = TrainConfig.from_yaml(path)
     assert config.dataset and Path(config.dataset).exists()
     assert yaml.safe_load(path.read_text())["rewards"]
+
+
+def test_a_crashing_reward_with_raise_stops_with_status_1(tmp_path, model_dir, capsys):
+    import rewardkit
+    from rewardkit.plugins import registry
+
+    class Crash(rewardkit.Reward):
+        name = "crash"
+
+        def score(self, prompts, completions, **columns):
+            raise RuntimeError("model server went away")
+
+    class Plugin:
+        @rewardkit.hookimpl
+        def register_rewards(self, register):
+            register(Crash)
+
+    registry().register_plugin(Plugin(), name="crash", distribution="crash")
+    config = grpo_tiny.make_config(tmp_path, model_dir, save_steps=0, rewards=[{"use": "crash"}], on_error="raise")
+    assert main(["train", str(config)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "reward 'crash'" in err and "model server went away" in err and len(err.splitlines()) == 1, err
