@@ -7,8 +7,9 @@ import math
 import os
 import threading
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from . import config as _config
 from .errors import ConfigError, DataError, RewardError, RewardkitError
@@ -51,7 +52,7 @@ class Component:
             if self.on_error == "raise" or e.row is not None:
                 raise
             return self._fallback(n, e, errors)  # timeout: the whole batch takes the policy
-        except Exception as e:  # noqa: BLE001 - the policy decides what a failure means
+        except Exception as e:  # the policy decides what a failure means
             if n <= 1:
                 row_err = RewardError(self._describe(e, 0 if n else None), label=self.label, row=0 if n else None)
                 if self.on_error == "raise":
@@ -128,7 +129,7 @@ class Component:
                           for k, v in kwargs.items()}
             try:
                 out.extend(self._check(self._call(prompts[i : i + 1], completions[i : i + 1], row_kwargs), 1))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 err = RewardError(self._describe(e, i), label=self.label, row=i)
                 if self.on_error == "raise":
                     raise _as_raised(err, e) from e

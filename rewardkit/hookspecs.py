@@ -11,7 +11,8 @@ later; pluggy passes a hook implementation only the arguments it names, so old p
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

@@ -151,7 +151,7 @@ class Registry:
             try:
                 kwargs = {"register": register}
                 impl.function(**{a: kwargs[a] for a in impl.argnames})
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 if isinstance(e, ConfigError) and "registered twice" in str(e):
                     raise
                 self._failed.append(FailedPlugin(impl.plugin_name, dist, version, _one_line(e)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import pydantic
 
@@ -25,7 +26,7 @@ def _option_fields(cls: type) -> dict[str, tuple[Any, Any]]:
         if klass is Reward or not issubclass(klass, Reward):
             continue
         hints = typing.get_type_hints(klass, include_extras=True)
-        for attr in klass.__dict__.get("__annotations__", {}):
+        for attr in inspect.get_annotations(klass):
             if attr.startswith("_") or attr == "name":
                 continue
             hint = hints[attr]

@@ -18,6 +18,7 @@ Each example is a row: ``prompt``, ``completion``, any column the reward reads, 
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import pickle
@@ -79,7 +80,7 @@ class RewardContract:
     def test_name_is_plain_class_attribute(self) -> None:
         name = self.reward_class.__dict__.get("name")
         assert isinstance(name, str) and name, "the reward class needs a plain string `name`"
-        assert "name" not in self.reward_class.__dict__.get("__annotations__", {}), (
+        assert "name" not in inspect.get_annotations(self.reward_class), (
             "`name` must not be annotated: it is not an option"
         )
 

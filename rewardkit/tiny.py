@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import string
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

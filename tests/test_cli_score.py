@@ -143,12 +143,12 @@ def test_console_script_end_to_end(tmp_path):
     cfg = ROOT / "examples" / "rewards.yaml"
     data = ROOT / "examples" / "samples.jsonl"
     out = tmp_path / "scored.jsonl"
-    res = subprocess.run([str(exe), "score", str(cfg), str(data), "-o", str(out)], capture_output=True, text=True)
+    res = subprocess.run([str(exe), "score", str(cfg), str(data), "-o", str(out)], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     assert len(out.read_text().splitlines()) == len(data.read_text().splitlines())
     bad = tmp_path / "bad.yaml"
     bad.write_text("rewards:\n  - use: lenght\n")
-    res = subprocess.run([str(exe), "score", str(bad), str(data)], capture_output=True, text=True, env={**os.environ})
+    res = subprocess.run([str(exe), "score", str(bad), str(data)], capture_output=True, text=True, check=False, env={**os.environ})
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert "did you mean 'length'?" in res.stderr

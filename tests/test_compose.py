@@ -3,11 +3,10 @@ import math
 import pickle
 
 import pytest
+from fixture_plugin import EchoColumn, Exclaim, Flaky
 
 import rewardkit
 from rewardkit.compose import Component, Composite
-
-from fixture_plugin import EchoColumn, Exclaim, Flaky
 
 
 def test_weighted_sum_and_breakdown():

@@ -2,13 +2,12 @@ import pickle
 from typing import Literal
 
 import pytest
+from fixture_plugin import EchoColumn, Exclaim
 from pydantic import Field
 
 import rewardkit
 from rewardkit.reward import Reward
 from rewardkit.testing import RewardContract
-
-from fixture_plugin import EchoColumn, Exclaim
 
 
 class TestExclaimContract(RewardContract):

@@ -19,7 +19,7 @@ def test_reward_funcs_names_weights_and_scores():
     funcs, weights = reward_funcs(CONFIG)
     assert [f.__name__ for f in funcs] == ["excitement", "length", "sometimes"]
     assert weights == [1.0, 0.25, 2.0]
-    kwargs = dict(prompts=["p", "p"], completions=["a!", "n/a"], completion_ids=[[1, 2], [3]], trainer_state=None)
+    kwargs = {"prompts": ["p", "p"], "completions": ["a!", "n/a"], "completion_ids": [[1, 2], [3]], "trainer_state": None}
     assert funcs[0](**kwargs) == [1.0, 0.0]
     assert funcs[1](**kwargs) == [pytest.approx(1 - 2 / 8), pytest.approx(1 - 1 / 8)]  # completion_ids used
     assert funcs[2](**kwargs) == [1.0, None]  # None: TRL leaves it out of its nansum

@@ -6,8 +6,9 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..compose import Composite, load
 from ..jsonl import atomic_output, dump_row, iter_rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -26,30 +26,30 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # What to train, on what, against which rewards.
-    model: Optional[str] = Field(None, description="local folder or hub id of a causal LM")
-    tokenizer: Optional[str] = Field(None, description="tokenizer folder or id (default: model)")
-    dataset: Optional[str] = Field(None, description="JSONL with 'prompt' and the columns rewards need")
-    rewards: Union[list[Any], str, None] = Field(None, description="inline rewards list or a rewards YAML path")
+    model: str | None = Field(None, description="local folder or hub id of a causal LM")
+    tokenizer: str | None = Field(None, description="tokenizer folder or id (default: model)")
+    dataset: str | None = Field(None, description="JSONL with 'prompt' and the columns rewards need")
+    rewards: list[Any] | str | None = Field(None, description="inline rewards list or a rewards YAML path")
     on_error: Literal["raise", "zero", "skip"] = "raise"
     output_dir: str = "runs/grpo"
 
     # Sampling.
     num_generations: int = Field(8, ge=2)
-    max_prompt_length: Optional[int] = Field(512, ge=1)
+    max_prompt_length: int | None = Field(512, ge=1)
     max_completion_length: int = Field(256, ge=1)
     temperature: float = Field(1.0, gt=0)
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=0)
-    min_p: Optional[float] = Field(None, ge=0, le=1)
+    min_p: float | None = Field(None, ge=0, le=1)
     repetition_penalty: float = Field(1.0, gt=0)
-    generation_kwargs: Optional[dict[Literal["suppress_tokens", "min_new_tokens"], Any]] = Field(
+    generation_kwargs: dict[Literal["suppress_tokens", "min_new_tokens"], Any] | None = Field(
         None, description="extra sampling options: suppress_tokens (ids never sampled), min_new_tokens")
 
     # The objective.
     beta: float = Field(0.0, ge=0)
     epsilon: float = Field(0.2, ge=0)
-    epsilon_high: Optional[float] = Field(None, ge=0)
-    delta: Optional[float] = Field(None, gt=1)
+    epsilon_high: float | None = Field(None, ge=0)
+    delta: float | None = Field(None, gt=1)
     use_bias_correction_kl: bool = True
     loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo"] = "dapo"
     scale_rewards: Literal["group", "batch", "none"] = "group"
@@ -65,7 +65,7 @@ class TrainConfig(BaseModel):
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-8
-    max_grad_norm: Optional[float] = Field(1.0, ge=0)
+    max_grad_norm: float | None = Field(1.0, ge=0)
     per_device_train_batch_size: int = Field(8, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     max_steps: int = -1
@@ -75,20 +75,20 @@ class TrainConfig(BaseModel):
 
     # Precision and device.
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    device: Optional[str] = Field(None, description="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    device: str | None = Field(None, description="cpu, cuda, cuda:1 ... (default: cuda when available)")
 
     # LoRA through peft.
     use_peft: bool = False
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
-    lora_target_modules: Union[list[str], str, None] = None
+    lora_target_modules: list[str] | str | None = None
 
     # Logging and checkpoints.
     logging_steps: int = Field(1, ge=1)
     save_steps: int = Field(500, ge=0)
-    save_total_limit: Optional[int] = Field(None, ge=1)
-    report_to: Union[list[Literal["tensorboard"]], Literal["tensorboard", "none"], None] = None
+    save_total_limit: int | None = Field(None, ge=1)
+    report_to: list[Literal["tensorboard"]] | Literal["tensorboard", "none"] | None = None
     plot: bool = True
     disable_tqdm: bool = False
 
@@ -110,7 +110,7 @@ class TrainConfig(BaseModel):
         return [v] if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _batch_divides(self) -> "TrainConfig":
+    def _batch_divides(self) -> TrainConfig:
         per_step = self.per_device_train_batch_size * self.gradient_accumulation_steps
         if per_step % self.num_generations:
             raise ValueError(
@@ -135,7 +135,7 @@ class TrainConfig(BaseModel):
         return self.epsilon if self.epsilon_high is None else self.epsilon_high
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "<dict>") -> "TrainConfig":
+    def from_dict(cls, data: Any, source: str = "<dict>") -> TrainConfig:
         """Validate a mapping; any problem is a one-line :class:`ConfigError` naming ``source`` and the key."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a mapping of training options, got {type(data).__name__}")
@@ -145,7 +145,7 @@ class TrainConfig(BaseModel):
             raise ConfigError(_one_line(e, source)) from None
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> "TrainConfig":
+    def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a YAML file; relative ``model``/``dataset``/``rewards``/``output_dir`` paths that exist
         next to the file are resolved against its folder."""
         from ..config import read_yaml

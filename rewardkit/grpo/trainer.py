@@ -12,10 +12,11 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import torch
 
@@ -45,8 +46,8 @@ class TrainResult:
 
 
 def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
-          dataset: Optional[Sequence[dict[str, Any]]] = None, reward: Any = None,
-          callbacks: Optional[Sequence[Callback]] = None, resume: bool | str = False) -> TrainResult:
+          dataset: Sequence[dict[str, Any]] | None = None, reward: Any = None,
+          callbacks: Sequence[Callback] | None = None, resume: bool | str = False) -> TrainResult:
     """Run GRPO as ``config`` says. Objects passed in replace the config's ``model``, ``tokenizer``,
     ``dataset`` and ``rewards``. ``resume``: True (latest checkpoint in ``output_dir``) or a path."""
     d = setup(config.device)

@@ -12,7 +12,8 @@ TRL logs each function under its ``__name__``: ``rewards/<label>/mean``.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..compose import Component, Composite, load
 

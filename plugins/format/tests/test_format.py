@@ -1,8 +1,8 @@
 import pytest
+from rewardkit_format import Format
 
 import rewardkit
 from rewardkit.testing import RewardContract
-from rewardkit_format import Format
 
 GOOD = "<think>\n7 * 6 = 42\n</think>\n<answer>\n42\n</answer>"
 

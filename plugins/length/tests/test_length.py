@@ -1,10 +1,10 @@
 import pickle
 
 import pytest
+from rewardkit_length import Length
 
 import rewardkit
 from rewardkit.testing import RewardContract
-from rewardkit_length import Length
 
 
 class TestLengthContract(RewardContract):

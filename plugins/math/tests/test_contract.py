@@ -21,12 +21,12 @@ EXAMPLES = [
 
 class TestMathContract(RewardContract):
     reward_class = Math
-    options = {"workers": 0}  # noqa: RUF012 - the contract reads a class attribute
+    options = {"workers": 0}
     examples = EXAMPLES
     registered_name = "math"
 
 
 class TestMathPooledContract(RewardContract):
     reward_class = Math
-    options = {"workers": 2, "timeout": 10.0}  # noqa: RUF012
+    options = {"workers": 2, "timeout": 10.0}
     examples = EXAMPLES
