@@ -62,6 +62,12 @@ def test_resume_continues_exactly(tmp_path):
         for key in EXACT:
             assert got[key] == pytest.approx(want[key], rel=1e-6, abs=1e-9), (got["step"], key)
 
+    # The completions log is redone the same way: nothing duplicated, nothing lost.
+    def completions_of(run):
+        return [json.loads(line) for line in (run / "completions.jsonl").read_text().splitlines()]
+
+    assert completions_of(b / "run") == completions_of(tmp_path / "a" / "run")
+
     from transformers import AutoModelForCausalLM
 
     final_b = AutoModelForCausalLM.from_pretrained(b / "run" / "final")

@@ -55,6 +55,25 @@ def test_train_writes_metrics_plot_checkpoint_and_model(tmp_path, model_dir, cap
     AutoTokenizer.from_pretrained(run / "final")
     assert "trained 3 steps" in capsys.readouterr().out
 
+    # completions.jsonl: every completion of every step, rows as `rewardkit score` writes them.
+    logged = [json.loads(line) for line in (run / "completions.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [s for s in (1, 2, 3) for _ in range(8)]
+    import rewardkit
+
+    composite = rewardkit.load({"rewards": grpo_tiny.REWARDS})
+    rescored = composite.breakdown(prompts=[r["prompt"] for r in logged],
+                                   completions=[r["completion"] for r in logged])
+    for i, r in enumerate(logged):
+        assert r["answer"] and r["prompt"][0]["role"] == "user"  # the dataset row's columns travel along
+        assert r["rewards"] == {k: pytest.approx(rescored[k][i]) for k in ("short", "exclaim")}
+        assert r["reward"] == pytest.approx(rescored["total"][i])
+    # ... and `rewardkit annotate` reads them as they are, grouped by prompt.
+    from rewardkit.annotate.pairing import read_groups
+
+    groups = read_groups(run / "completions.jsonl")
+    assert {g.key for g in groups} == {json.dumps(r["prompt"], sort_keys=True, separators=(",", ":"))
+                                       for r in logged}
+
 
 @pytest.mark.parametrize("change, expected", [
     ({"num_generation": 4}, "unknown key 'num_generation'; did you mean 'num_generations'?"),

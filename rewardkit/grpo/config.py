@@ -90,6 +90,9 @@ class TrainConfig(BaseModel):
     save_total_limit: int | None = Field(None, ge=1)
     report_to: list[Literal["tensorboard"]] | Literal["tensorboard", "none"] | None = None
     plot: bool = True
+    # Every completion with its rewards to completions.jsonl (rows as `rewardkit score` writes them,
+    # plus `step`), ready for `rewardkit annotate` and `rewardkit pairs`. TRL's name; TRL logs a sample.
+    log_completions: bool = True
     disable_tqdm: bool = False
 
     @field_validator("scale_rewards", mode="before")

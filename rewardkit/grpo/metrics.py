@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 class MetricsLog:
@@ -20,15 +20,7 @@ class MetricsLog:
         self.tb = None
         if not enabled:
             return
-        # On resume, rows written after the checkpoint belong to steps that will be redone.
-        if resume_step and self.path.exists():
-            with open(self.path, encoding="utf-8") as f:
-                self.rows = [r for r in map(json.loads, filter(str.strip, f)) if r.get("step", 0) <= resume_step]
-        tmp = self.path.with_suffix(".jsonl.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(r) + "\n" for r in self.rows)
-        os.replace(tmp, self.path)
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
+        self.rows, self._file = open_step_log(self.path, resume_step)
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -51,6 +43,42 @@ class MetricsLog:
         self._file.close()
         if self.tb is not None:
             self.tb.close()
+
+
+class CompletionsLog:
+    """Appends every scored completion to ``output_dir/completions.jsonl``: the input row (prompt
+    and columns), ``completion``, ``reward`` (total), ``rewards`` (label -> score) and ``step``."""
+
+    def __init__(self, output_dir: Path, *, resume_step: int = 0, enabled: bool = True):
+        self.enabled = enabled
+        if enabled:
+            _, self._file = open_step_log(output_dir / "completions.jsonl", resume_step)
+
+    def write(self, step: int, rows: Sequence[dict[str, Any]]) -> None:
+        if not self.enabled:
+            return
+        self._file.writelines(json.dumps({"step": step, **{k: _clean(v) for k, v in r.items()}}) + "\n"
+                              for r in rows)
+        self._file.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._file.close()
+
+
+def open_step_log(path: Path, resume_step: int) -> tuple[list[dict[str, Any]], IO[str]]:
+    """``path`` opened for appending, after dropping rows of steps later than ``resume_step`` (a
+    fresh run, ``resume_step`` 0, starts it empty). Returns the rows kept and the open file."""
+    rows: list[dict[str, Any]] = []
+    # On resume, rows written after the checkpoint belong to steps that will be redone.
+    if resume_step and path.exists():
+        with open(path, encoding="utf-8") as f:
+            rows = [r for r in map(json.loads, filter(str.strip, f)) if r.get("step", 0) <= resume_step]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(tmp, path)
+    return rows, open(path, "a", encoding="utf-8")  # open for the whole run
 
 
 def _clean(v: Any) -> Any:

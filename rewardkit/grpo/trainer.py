@@ -25,7 +25,7 @@ from . import checkpoint as ckpt
 from . import losses as L
 from .config import TrainConfig
 from .distributed import Dist, setup
-from .metrics import MetricsLog, nan_stats
+from .metrics import CompletionsLog, MetricsLog, nan_stats
 from .plot import plot_rewards
 from .sampling import decode_completions, generate, render_prompts, tokenize_prompts
 
@@ -93,6 +93,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         log.info("resumed from %s at step %d", path, step)
     metrics_log = MetricsLog(out_dir, resume_step=step, enabled=d.main,
                              tensorboard=bool(config.report_to and "tensorboard" in config.report_to))
+    completions_log = CompletionsLog(out_dir, resume_step=step, enabled=d.main and config.log_completions)
     bar = progress_bar(total_steps, step, enabled=d.main and not config.disable_tqdm)
 
     while step < total_steps:
@@ -131,6 +132,13 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
                                      for i in range(len(completions))], dtype=torch.float32)  # (N, K)
             t_reward = time.perf_counter() - t0
+            if config.log_completions and d.main:
+                row_totals = L.total_rewards(per_func, weights)  # (N,)
+                completions_log.write(step + 1, [
+                    {**{k: v for k, v in batch[i // G].items() if k != "completion"}, "completion": completions[i],
+                     "reward": None if math.isnan(t) else t,
+                     "rewards": {lbl: s[i] for lbl, s in scores.items()}}
+                    for i, t in enumerate(row_totals.tolist())])
 
             # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
             all_per_func = d.all_gather(per_func.to(d.device)).cpu()  # (world*N, K)
@@ -255,6 +263,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
 
     bar.close()
     metrics_log.close()
+    completions_log.close()
     metrics = metrics_log.rows
     if d.main:
         save_final(out_dir / "final", policy, tokenizer)
