@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..grpo.plot import save_figure
+
 
 def moving_average(xs: Sequence[float], window: int) -> list[float]:
     """Trailing mean over up to ``window`` values (shorter at the start)."""
@@ -59,10 +61,4 @@ def plot_demo(metrics: Sequence[dict[str, Any]], before: Any, after: Any, labels
     right.set_title("held-out problems, greedy")
     right.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-
-    out = Path(path)
-    tmp = out.with_name(out.name + ".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_figure(fig, path)

@@ -30,6 +30,13 @@ def plot_rewards(metrics: Sequence[dict[str, Any]], path: str | os.PathLike[str]
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``fig`` to ``path`` as PNG, replacing the file only once it is fully written."""
+    import matplotlib.pyplot as plt
+
     out = Path(path)
     tmp = out.with_name(out.name + ".tmp.png")
     fig.savefig(tmp)
