@@ -199,3 +199,46 @@ def test_static_kv_decoder_samples_as_the_model(setup, padded):
     assert out[0].completion_ids.size(1) > 1
     assert torch.equal(out[0].completion_ids, out[1].completion_ids)
     assert torch.equal(out[0].truncated, out[1].truncated)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "dapo", "bnpo"])
+def test_zero_advantage_rows_skip_the_backward_exactly(setup, loss_type):
+    """With beta 0, giving only groups with some nonzero advantage a graph leaves logits, loss and
+    gradients as the full computation's (off-policy old log-probs, so the ratio is not 1)."""
+    folder, tok, completion_ids, model_cls = setup
+    model = model_cls.from_pretrained(folder).train()
+    prompt_ids = [tok(p, add_special_tokens=False)["input_ids"] for p in PROMPTS for _ in range(G)]
+    P, T = max(map(len, prompt_ids)), max(map(len, completion_ids))
+    ids = torch.zeros(len(prompt_ids), P + T, dtype=torch.long)
+    attn = torch.zeros_like(ids)
+    for i, (p, c) in enumerate(zip(prompt_ids, completion_ids)):
+        ids[i, P - len(p):P], attn[i, P - len(p):P] = torch.tensor(p), 1
+        ids[i, P:P + len(c)], attn[i, P:P + len(c)] = torch.tensor(c), 1
+    mask = attn[:, P:]
+    adv = torch.tensor([0.5, -1.0, 0.0, 0.5] + [0.0] * 4 + [1.0, 0.0, 0.0, -1.0] + [0.0] * 4)  # groups 1, 3 zero
+    live = L.signal_rows(adv, G)
+    assert live.tolist() == [True] * 4 + [False] * 4 + [True] * 4 + [False] * 4
+    old = None
+    results = []
+    for split in (False, True):
+        model.zero_grad(set_to_none=True)
+        logits = (L.completion_logits_live(model, ids, attn, T, TEMPERATURE, G, live) if split
+                  else L.completion_logits(model, ids, attn, T, TEMPERATURE, group_size=G))
+        logps = L.token_logps(logits, ids[:, P:])
+        if old is None:
+            old = logps.detach() + 0.3 * torch.randn(logps.shape, generator=torch.Generator().manual_seed(0))
+        out = L.policy_loss(logps, old, adv, mask, loss_type=loss_type, epsilon_low=0.2, epsilon_high=0.28)
+        out.loss.backward()
+        results.append((logits.detach(), out.loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}))
+    (full_logits, full_loss, full_grads), (logits, loss, grads) = results
+    assert abs(float(full_loss)) > 1e-3  # clipping active, a real loss
+    torch.testing.assert_close(logits, full_logits, atol=1e-6, rtol=0)
+    torch.testing.assert_close(loss, full_loss, atol=1e-7, rtol=1e-6)
+    for n in full_grads:
+        torch.testing.assert_close(grads[n], full_grads[n], atol=1e-6, rtol=1e-5, msg=n)
+
+
+def test_all_zero_advantages_keep_one_block():
+    """Every parameter still gets a (zero) gradient when no row carries signal: one block is kept."""
+    assert L.signal_rows(torch.zeros(8), 4).tolist() == [True] * 4 + [False] * 4
+    assert L.signal_rows(torch.tensor([0.0, 0.0, 0.0, 1.0]), 1).tolist() == [False, False, False, True]

@@ -83,6 +83,47 @@ def completion_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch
     return logits.float() / temperature  # (N, T, V)
 
 
+def signal_rows(advantages: torch.Tensor, block: int) -> torch.Tensor:
+    """Rows in a block of ``block`` consecutive rows where some advantage is nonzero.
+
+    With ``beta == 0`` a row with advantage 0 has loss ``-min(ratio * 0, clip(ratio) * 0) = 0`` whatever
+    the policy, so its gradient is exactly zero (GRPO groups whose rewards are all equal: common, and
+    DAPO's reason for dynamic sampling). Whole blocks are kept so shared prompts still run once. At least
+    one block is always kept, so the backward still runs and every parameter gets its (zero) gradient,
+    as in the full computation (AdamW's moments and weight decay then step the same).
+
+    advantages  # (n,);  returns  # (n,) bool
+    """
+    live = (advantages != 0).view(-1, block).any(dim=1)  # (n / block,)
+    if not bool(live.any()):
+        live[0] = True
+    return live.repeat_interleave(block)  # (n,)
+
+
+def completion_logits_live(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                           logits_to_keep: int, temperature: float, group_size: int, live: torch.Tensor
+                           ) -> torch.Tensor:
+    """:func:`completion_logits` with an autograd graph only for the ``live`` rows.
+
+    The other rows (see :func:`signal_rows`) run without grad: their logits (entropy, log-probs, ratio)
+    are the same numbers, but the backward, two thirds of the work, skips them. Gradients equal the
+    full computation's up to float summation order.
+
+    input_ids, attention_mask  # (n, P+T);  live  # (n,) bool, whole blocks of ``group_size`` rows
+    returns                    # (n, T, V) float32, divided by the temperature
+    """
+    if bool(live.all()):
+        return completion_logits(model, input_ids, attention_mask, logits_to_keep, temperature, group_size)
+    on, off = live.nonzero().squeeze(1), (~live).nonzero().squeeze(1)  # (n_on,), (n_off,)
+    grad = completion_logits(model, input_ids[on], attention_mask[on], logits_to_keep, temperature,
+                             group_size)  # (n_on, T, V)
+    with torch.no_grad():
+        rest = completion_logits(model, input_ids[off], attention_mask[off], logits_to_keep, temperature,
+                                 group_size)  # (n_off, T, V)
+    back = torch.argsort(torch.cat([on, off]))  # row i of the batch is row back[i] of the concatenation
+    return torch.cat([grad, rest])[back]  # (n, T, V)
+
+
 def shared_prompt_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, T: int,
                          G: int) -> torch.Tensor:
     """The same logits as one forward over (N, P+T), with each group's prompt computed once.

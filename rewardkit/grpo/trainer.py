@@ -190,12 +190,20 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         # Each group's prompt runs once per micro-batch (exact up to float order); single process only, as
         # DDP expects one forward per backward.
         share = 1 if d.world > 1 else math.gcd(mb, G)
+        # Without a KL term, rows with advantage 0 have zero gradient: only the others get a graph and a
+        # backward (single process: DDP expects the same forwards on every rank).
+        skip_zero = config.beta == 0 and d.world == 1
         for k in range(accum):
             s = slice(k * mb, (k + 1) * mb)
             mask = r["completion_mask"][s]  # (n, T)
             with d.no_sync(ddp_model, sync=k == accum - 1):
-                logits = L.completion_logits(ddp_model, r["input_ids"][s], r["attention_mask"][s], T,
-                                             config.temperature, group_size=share)  # (n, T, V)
+                if skip_zero:
+                    live = L.signal_rows(r["advantages"][s], share)  # (n,)
+                    logits = L.completion_logits_live(ddp_model, r["input_ids"][s], r["attention_mask"][s], T,
+                                                      config.temperature, share, live)  # (n, T, V)
+                else:
+                    logits = L.completion_logits(ddp_model, r["input_ids"][s], r["attention_mask"][s], T,
+                                                 config.temperature, group_size=share)  # (n, T, V)
                 logps = L.token_logps(logits, r["completion_ids"][s])  # (n, T)
                 old = r["old_logps"][s] if r["old_logps"] is not None else logps.detach()  # (n, T)
                 ref = r["ref_logps"][s] if r["ref_logps"] is not None else None
