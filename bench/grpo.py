@@ -6,7 +6,9 @@ and the same rewardkit reward: 4 prompts x 8 generations per step, 32 completion
 full length (EOS suppressed), fp32, one torch thread, beta 0, TRL's default loss. Rounds alternate
 between the two sides in one process; a round builds a fresh trainer and times the gaps between
 consecutive optimizer-step ends (the first step of a round is warm-up and is dropped). The median
-step counts.
+step counts. Without a KL term our trainer skips the backward of groups whose rewards are all equal
+(advantage 0, gradient exactly 0), as happens often in real runs; on this untrained model most groups
+are such (``zero_std_groups_<size>`` in the JSON), so the ratio depends on that fraction.
 
 Peak memory is measured in separate subprocesses, one per side and size: after imports and a first
 model load the kernel's peak-RSS mark is reset (``/proc/self/clear_refs``), and after training
@@ -89,9 +91,15 @@ def run_ours(folder: Path, steps: int, out: str) -> list[float]:
         disable_tqdm=True, device="cpu", seed=0,
     )
     ends: list[float] = []
-    train(config, model=model, tokenizer=tok, dataset=prompts(), reward=load_rewards(REWARDS),
-          callbacks=[lambda step, row: ends.append(time.perf_counter())])
+    result = train(config, model=model, tokenizer=tok, dataset=prompts(), reward=load_rewards(REWARDS),
+                   callbacks=[lambda step, row: ends.append(time.perf_counter())])
+    ZERO_STD.extend(row["frac_reward_zero_std"] for row in result.metrics)
     return [b - a for a, b in itertools.pairwise(ends)]
+
+
+# Fraction of groups whose rewards are all equal, per step of our runs: those groups have advantage 0,
+# and without a KL term (beta 0, as here) our trainer skips their backward (their gradient is exactly 0).
+ZERO_STD: list[float] = []
 
 
 def trl_trainer(folder: Path, steps: int, out: str, ends: list[float]) -> Any:
@@ -203,6 +211,7 @@ def main() -> None:
             folder = Path(tmp) / size
             n_params = build(folder, size)
             times: dict[str, list[float]] = {"ours": [], "trl": []}
+            ZERO_STD.clear()
             for r in range(rounds):
                 order = ["ours", "trl"] if r % 2 == 0 else ["trl", "ours"]  # interleaved
                 for side in order:
@@ -210,10 +219,12 @@ def main() -> None:
                     times[side] += fn(folder, steps, str(Path(tmp) / f"out-{side}"))
             ours, peer = statistics.median(times["ours"]), statistics.median(times["trl"])
             print(f"{size}: {n_params / 1e6:.3f}M params  ours {ours:.4f} s/step  TRL {peer:.4f} s/step  "
-                  f"ours/TRL time {ours / peer:.2f}x  ({len(times['ours'])} + {len(times['trl'])} steps)",
+                  f"ours/TRL time {ours / peer:.2f}x  ({len(times['ours'])} + {len(times['trl'])} steps; "
+                  f"{statistics.mean(ZERO_STD):.0%} of groups with equal rewards)",
                   flush=True)
             result.update({f"params_{size}": n_params, f"ours_s_per_step_{size}": round(ours, 4),
-                           f"trl_s_per_step_{size}": round(peer, 4), f"time_ratio_{size}": round(ours / peer, 3)})
+                           f"trl_s_per_step_{size}": round(peer, 4), f"time_ratio_{size}": round(ours / peer, 3),
+                           f"zero_std_groups_{size}": round(statistics.mean(ZERO_STD), 3)})
             if not args.no_memory:
                 mem = {side: measure_memory(side, folder, max(steps, 3)) for side in ("ours", "trl")}
                 print(f"{size}: peak RSS ours {mem['ours']['peak_rss_mb']} MB (+{mem['ours']['train_rss_mb']} in "
