@@ -52,8 +52,34 @@ SIZES: dict[str, dict[str, int]] = {
     "large": {"hidden_size": 256, "num_layers": 7, "num_heads": 4, "intermediate_size": 576},  # ~4.5M parameters
 }
 PROMPTS_PER_STEP, GENERATIONS, COMPLETION_TOKENS = 4, 8, 32
-# A cheap reward with some spread, so advantages (and the loss) are not all zero.
-REWARDS = {"rewards": [{"use": "format", "with": {"pattern": "[0-9]", "mode": "partial"}}]}
+# --reward format (default): a cheap first-party reward with some spread; on the untrained model
+# most groups still score alike. --reward dense: a bench-local reward (below) that differs for
+# nearly every completion, so almost no group has advantage 0 and every row goes through backward.
+REWARD_CONFIGS = {
+    "format": {"rewards": [{"use": "format", "with": {"pattern": "[0-9]", "mode": "partial"}}]},
+    "dense": {"rewards": [{"use": "char_variety"}]},
+}
+REWARDS = REWARD_CONFIGS["format"]
+REWARD_NAME = "format"
+
+
+def register_dense_reward() -> None:
+    """Register ``char_variety`` (distinct characters / length) in this process, as a plugin would."""
+    import rewardkit
+
+    class CharVariety(rewardkit.Reward):
+        name = "char_variety"
+
+        def score(self, prompts, completions, **columns):
+            texts = [rewardkit.text_of(c) for c in completions]
+            return [len(set(t)) / max(len(t), 1) for t in texts]
+
+    class Plugin:
+        @rewardkit.hookimpl
+        def register_rewards(self, register):
+            register(CharVariety)
+
+    rewardkit.registry().register_plugin(Plugin(), name="bench_char_variety")
 
 
 def prompts(n: int = 64) -> list[dict[str, str]]:
@@ -173,7 +199,8 @@ def worker(side: str, folder: Path, steps: int) -> None:
 
 
 def measure_memory(side: str, folder: Path, steps: int) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--worker", side, "--folder", str(folder), "--steps", str(steps)]
+    cmd = [sys.executable, __file__, "--worker", side, "--folder", str(folder), "--steps", str(steps),
+           "--reward", REWARD_NAME]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, "TQDM_DISABLE": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -185,6 +212,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="optimizer steps per round (default 6, quick 3)")
     ap.add_argument("--sizes", default="small,large", help="comma-separated: small (~124K), large (~4.5M)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--reward", choices=sorted(REWARD_CONFIGS), default="format",
+                    help="format (default): most groups of the untrained model score alike; dense: nearly none do")
     ap.add_argument("--worker", choices=["ours", "trl"], help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -201,11 +230,15 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore")
     logging.getLogger("rewardkit.grpo").setLevel(logging.ERROR)
+    global REWARDS, REWARD_NAME
+    REWARD_NAME, REWARDS = args.reward, REWARD_CONFIGS[args.reward]
+    if args.reward == "dense":
+        register_dense_reward()
     if args.worker:
         worker(args.worker, Path(args.folder), steps)
         return
 
-    result: dict[str, Any] = {"bench": "grpo"}
+    result: dict[str, Any] = {"bench": "grpo", "reward": args.reward}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             folder = Path(tmp) / size
