@@ -152,17 +152,26 @@ def test_parity_with_trl(setup, beta, tmp_path):
     assert checked == (27 if beta else 15)
 
 
-def test_shared_prompt_forward_matches_single_forward(setup):
-    """Running each group's prompt once gives the single forward's log-probs and gradients."""
-    folder, tok, completion_ids, model_cls = setup
-    model = model_cls.from_pretrained(folder).train()
+def grouped_batch(tok, completion_ids):
+    """PROMPTS, each G times, left-padded, followed by the right-padded completions.
+
+    returns  (ids  # (N, P+T),  attention mask  # (N, P+T),  P,  T)
+    """
     prompt_ids = [tok(p, add_special_tokens=False)["input_ids"] for p in PROMPTS for _ in range(G)]
     P, T = max(map(len, prompt_ids)), max(map(len, completion_ids))
     ids = torch.zeros(len(prompt_ids), P + T, dtype=torch.long)
     attn = torch.zeros_like(ids)
-    for i, (p, c) in enumerate(zip(prompt_ids, completion_ids)):  # prompts left-padded, completions right-padded
+    for i, (p, c) in enumerate(zip(prompt_ids, completion_ids)):
         ids[i, P - len(p):P], attn[i, P - len(p):P] = torch.tensor(p), 1
         ids[i, P:P + len(c)], attn[i, P:P + len(c)] = torch.tensor(c), 1
+    return ids, attn, P, T
+
+
+def test_shared_prompt_forward_matches_single_forward(setup):
+    """Running each group's prompt once gives the single forward's log-probs and gradients."""
+    folder, tok, completion_ids, model_cls = setup
+    model = model_cls.from_pretrained(folder).train()
+    ids, attn, P, T = grouped_batch(tok, completion_ids)
     attn[1, P:] = 0  # a masked (truncated) completion
     mask = attn[:, P:].float()
     results = []
@@ -207,13 +216,7 @@ def test_zero_advantage_rows_skip_the_backward_exactly(setup, loss_type):
     gradients as the full computation's (off-policy old log-probs, so the ratio is not 1)."""
     folder, tok, completion_ids, model_cls = setup
     model = model_cls.from_pretrained(folder).train()
-    prompt_ids = [tok(p, add_special_tokens=False)["input_ids"] for p in PROMPTS for _ in range(G)]
-    P, T = max(map(len, prompt_ids)), max(map(len, completion_ids))
-    ids = torch.zeros(len(prompt_ids), P + T, dtype=torch.long)
-    attn = torch.zeros_like(ids)
-    for i, (p, c) in enumerate(zip(prompt_ids, completion_ids)):
-        ids[i, P - len(p):P], attn[i, P - len(p):P] = torch.tensor(p), 1
-        ids[i, P:P + len(c)], attn[i, P:P + len(c)] = torch.tensor(c), 1
+    ids, attn, P, T = grouped_batch(tok, completion_ids)
     mask = attn[:, P:]
     adv = torch.tensor([0.5, -1.0, 0.0, 0.5] + [0.0] * 4 + [1.0, 0.0, 0.0, -1.0] + [0.0] * 4)  # groups 1, 3 zero
     live = L.signal_rows(adv, G)
