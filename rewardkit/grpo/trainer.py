@@ -135,13 +135,6 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
                                      for i in range(len(completions))], dtype=torch.float32)  # (N, K)
             t_reward = time.perf_counter() - t0
-            if config.log_completions and d.main:
-                row_totals = L.total_rewards(per_func, weights)  # (N,)
-                completions_log.write(step + 1, [
-                    {**{k: v for k, v in batch[i // G].items() if k != "completion"}, "completion": completions[i],
-                     "reward": None if math.isnan(t) else t,
-                     "rewards": {lbl: s[i] for lbl, s in scores.items()}}
-                    for i, t in enumerate(row_totals.tolist())])
 
             # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
             all_per_func = d.all_gather(per_func.to(d.device)).cpu()  # (world*N, K)
@@ -152,7 +145,14 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                             step + 1, unscorable)
             all_adv, all_std = L.group_advantages(all_rewards, G, config.scale_rewards)  # (world*N,)
             n_local = per_func.size(0)
-            advantages = all_adv[d.rank * n_local:(d.rank + 1) * n_local].to(d.device)  # (N,)
+            local = slice(d.rank * n_local, (d.rank + 1) * n_local)
+            advantages = all_adv[local].to(d.device)  # (N,)
+            if config.log_completions and d.main:
+                completions_log.write(step + 1, [
+                    {**{k: v for k, v in batch[i // G].items() if k != "completion"}, "completion": completions[i],
+                     "reward": None if math.isnan(t) else t,
+                     "rewards": {lbl: s[i] for lbl, s in scores.items()}}
+                    for i, t in enumerate(all_rewards[local].tolist())])
 
             input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
             attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)
