@@ -30,6 +30,7 @@ from pydantic import Field
 
 import rewardkit
 from rewardkit import ConfigError, DataError, text_of
+from rewardkit.devices import resolve_device
 
 from . import nli, squad
 
@@ -67,23 +68,9 @@ class Factuality(rewardkit.Reward):
         if self.model is None:
             raise ConfigError("reward 'factuality': option 'model' is required with mode: entailment "
                               "(a local NLI model folder)")
-        self._device = self._resolve_device()
+        self._device = resolve_device(self.device, "reward 'factuality'")
         self._load()
 
-    def _resolve_device(self) -> str:
-        import torch
-
-        dev = self.device.strip()
-        if dev == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            parsed = torch.device(dev)
-        except (RuntimeError, ValueError):
-            raise ConfigError(f"reward 'factuality': option 'device': {dev!r} is not a torch device "
-                              "(cpu, cuda, cuda:1, mps, auto)") from None
-        if parsed.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"reward 'factuality': option 'device': {dev!r} but CUDA is not available")
-        return dev
 
     def _load(self) -> None:
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardkit import ConfigError
+from rewardkit.devices import resolve_device
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -32,21 +33,6 @@ _tokenizers: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``mps``, else ``cpu``; anything else is checked."""
-    import torch
-
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    try:
-        torch.device(device)
-    except (RuntimeError, ValueError):
-        raise ConfigError(f"option 'device': {device!r} is not a torch device (auto, cpu, cuda, cuda:1, mps)") from None
-    return device
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:

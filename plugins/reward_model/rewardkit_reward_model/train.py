@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardkit import ConfigError
+from rewardkit.devices import resolve_device
 
 from . import modeling
 from .data import Pair, read_pairs, split
@@ -154,7 +155,7 @@ def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
 
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
-    device = modeling.resolve_device(cfg.device)
+    device = resolve_device(cfg.device, "rm train")
 
     # 1. data: read, hold out the eval pairs, build the model, tokenize once
     pairs = read_pairs(cfg.data)

@@ -20,6 +20,7 @@ from pydantic import Field
 
 import rewardkit
 from rewardkit import ConfigError, text_of
+from rewardkit.devices import resolve_device
 
 from . import models
 
@@ -42,7 +43,7 @@ class Toxicity(rewardkit.Reward):
     combine: Literal["max", "mean"] = Field("max", description="how several labels combine")
 
     def setup(self) -> None:
-        self._device = self._resolve_device()
+        self._device = resolve_device(self.device, "reward 'toxicity'")
         self._loaded = self._get_model()
         names = self._loaded.class_names
         wanted = list(names) if self.labels == "all" else (
@@ -57,21 +58,6 @@ class Toxicity(rewardkit.Reward):
             )
         self._columns = [names.index(lab) for lab in wanted]
 
-    def _resolve_device(self) -> str:
-        import torch
-
-        dev = self.device.strip()
-        if dev == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            parsed = torch.device(dev)
-        except (RuntimeError, ValueError):
-            raise ConfigError(f"reward 'toxicity': option 'device': {dev!r} is not a torch device "
-                              "(cpu, cuda, cuda:1, mps, auto)") from None
-        if parsed.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"reward 'toxicity': option 'device': {dev!r} but CUDA is not available; "
-                              "use device: cpu or auto")
-        return dev
 
     def _key(self) -> models.LoadKey:
         import os
