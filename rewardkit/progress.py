@@ -1,43 +1,39 @@
-"""A dependency-free progress line for long CLI work (shown only on a terminal)."""
+"""Progress bars for long CLI work: tqdm, counting rows of the input file (shown only on a terminal).
+
+The bar counts input rows against the number of non-blank lines in the input file, so its
+fraction is rows done / rows in the file. (The hand-written bar before it divided the bytes of the
+*output* lines, which carry the scores too, by the size of the *input* file, and ran ahead.)
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-import time
-from typing import TextIO
+from typing import Any, TextIO
+
+from tqdm import tqdm
 
 
-class Progress:
-    """``Progress(total, "scoring")``; ``update(done, rows)``; ``close()``. Silent off a TTY."""
+def count_rows(path: str | os.PathLike[str]) -> int:
+    """Non-blank lines of a file, the rows :func:`rewardkit.jsonl.iter_rows` yields; 0 if unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0  # the reader reports the missing or unreadable file, with its name
 
-    def __init__(self, total: float, desc: str, unit: str = "rows", stream: TextIO | None = None,
-                 enabled: bool | None = None, min_interval: float = 0.2):
-        self.total = total
-        self.desc = desc
-        self.unit = unit
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.start = time.perf_counter()
-        self.min_interval = min_interval
-        self._last = 0.0
 
-    def update(self, done: float, count: int) -> None:
-        """Show ``done`` out of ``total`` (any unit, e.g. bytes) and ``count`` items processed."""
-        now = time.perf_counter()
-        if not self.enabled or now - self._last < self.min_interval:
-            return
-        self._last = now
-        self._draw(done, count, now)
+def row_bar(path: str | os.PathLike[str], desc: str, *, file: TextIO | None = None,
+            disable: bool | None = None, **tqdm_kwargs: Any) -> tqdm:
+    """A tqdm bar over the rows of ``path``; call ``bar.update(len(batch))`` after each batch.
 
-    def _draw(self, done: float, count: int, now: float) -> None:
-        frac = min(1.0, done / self.total) if self.total else 1.0
-        bar = "#" * int(frac * 30)
-        rate = count / max(now - self.start, 1e-9)
-        self.stream.write(f"\r{self.desc} [{bar:<30}] {frac:6.1%} {count:,} {self.unit} {rate:,.0f}/s")
-        self.stream.flush()
-
-    def close(self, done: float, count: int) -> None:
-        if self.enabled:
-            self._draw(done, count, time.perf_counter())
-            self.stream.write("\n")
-            self.stream.flush()
+    ``disable=None`` (the default) shows the bar only when ``file`` (standard error by default) is
+    a terminal; the rows are counted only when the bar is shown, so piped runs read the file once.
+    """
+    stream = file if file is not None else sys.stderr
+    bar = tqdm(total=None, desc=desc, unit="rows", file=stream, disable=disable,
+               dynamic_ncols=True, leave=True, **tqdm_kwargs)
+    if not bar.disable:
+        bar.total = count_rows(path)
+        bar.refresh()
+    return bar

@@ -12,7 +12,7 @@ from typing import Any
 from ..compose import load
 from ..jsonl import atomic_output, dump_row, iter_rows
 from ..pairs import MODES, PairStats, group_rows, make_pairs
-from ..progress import Progress
+from ..progress import row_bar
 from .score import batches, positive_int, score_rows
 
 
@@ -47,20 +47,14 @@ def non_negative_float(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     composite = load(args.config)  # config problems surface before any output
-    size = os.path.getsize(args.data) if os.path.exists(args.data) else 0
-    progress = Progress(size, f"scoring {os.path.basename(args.data)}")
     rows = iter_rows(args.data, required=("prompt", "completion"))
 
     def scored() -> Iterator[tuple[dict[str, Any], float]]:
-        count, done = 0, 0
-        for batch in batches(rows, args.batch_size):
-            if progress.enabled:  # the input line lengths, re-measured only when a bar is shown
-                done += sum(len(dump_row(r).encode("utf-8")) for r in batch)
-            for row in score_rows(composite, batch):
-                yield row, row["reward"]
-            count += len(batch)
-            progress.update(done, count)
-        progress.close(size, count)
+        with row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
+            for batch in batches(rows, args.batch_size):
+                for row in score_rows(composite, batch):
+                    yield row, row["reward"]
+                bar.update(len(batch))
 
     groups = group_rows(scored())  # every row is read and scored before the output is opened
     stats = PairStats()

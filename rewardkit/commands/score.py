@@ -12,7 +12,7 @@ from typing import Any
 
 from ..compose import Composite, load
 from ..jsonl import atomic_output, dump_row, iter_rows
-from ..progress import Progress
+from ..progress import row_bar
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -89,22 +89,17 @@ def score_rows(composite: Composite, rows: list[dict[str, Any]]) -> list[dict[st
 def run(args: argparse.Namespace) -> int:
     composite = load(args.config)  # every config problem surfaces before any output is written
     stats = {label: Stats() for label in [*composite.labels, "total"]}
-    size = os.path.getsize(args.data) if os.path.exists(args.data) else 0
-    progress = Progress(size, f"scoring {os.path.basename(args.data)}")
     count = 0
-    with atomic_output(args.output) as out:
+    with atomic_output(args.output) as out, row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
         rows = iter_rows(args.data, required=("completion",))
-        done_bytes = 0
         for batch in batches(rows, args.batch_size):
             for row in score_rows(composite, batch):
-                out.write(line := dump_row(row))
-                done_bytes += len(line)
+                out.write(dump_row(row))
                 for label, s in row["rewards"].items():
                     stats[label].add(s)
                 stats["total"].add(row["reward"])
             count += len(batch)
-            progress.update(done_bytes, count)
-        progress.close(size, count)
+            bar.update(len(batch))
     print_summary(stats, composite, count, args.output)
     return 0
 
