@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import sqlite3
@@ -26,6 +27,13 @@ pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# The policy the annotate server sends with every page: the page must work under it (no inline
+# script, no eval, nothing from elsewhere). The browser tests put it on every response themselves,
+# so they hold whichever server version they run against.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
 
 # The math samples a new user tries first (and the screenshot in docs/annotate.md shows):
 # Markdown, display and inline TeX, a code block and a chat prompt.
@@ -170,17 +178,46 @@ def browser():
         b.close()
 
 
+def open_page(browser, url: str):
+    """A page under :data:`CSP` that records policy violations, dialogs and script errors."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(15_000)
+
+    def with_csp(route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    page.route("**/*", with_csp)
+    page.add_init_script("""window.rkViolations = [];
+        document.addEventListener('securitypolicyviolation',
+            (e) => window.rkViolations.push(`${e.violatedDirective} ${e.blockedURI}`));""")
+    page.rk_dialogs, page.rk_errors = [], []
+    page.on("dialog", lambda d: (page.rk_dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.rk_errors.append(str(e)))
+    return page
+
+
+def wait_progress(page, done: int) -> None:
+    """Wait until the page shows ``done / total``: a locator wait, as the policy forbids the eval
+    that a string ``wait_for_function`` needs."""
+    page.locator("#progress").filter(has_text=re.compile(rf"^{done} /")).wait_for()
+
+
+def assert_clean(page) -> None:
+    """Nothing broke the policy, no dialog opened, no script error."""
+    assert page.evaluate("window.rkViolations") == [] and page.rk_dialogs == [] and page.rk_errors == []
+
+
 def test_label_pairs_in_the_browser(tmp_path, browser):
     samples, db = write_samples(tmp_path / "samples.jsonl"), tmp_path / "labels.sqlite"
     with annotate_server(str(samples), "--db", str(db), "--annotator", "maria") as (url, _):
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(15_000)
+        page = open_page(browser, url)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(url)
 
         def progress(n: int) -> None:
-            page.wait_for_function(f"document.getElementById('progress').textContent.startsWith('{n} /')")
+            wait_progress(page, n)
 
         def shown() -> tuple[int, int, int]:
             pid = page.get_attribute("#main", "data-pair-id")
@@ -189,20 +226,21 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
 
         progress(0)
         total = int(page.inner_text("#progress").split("/")[1])
-        # Markdown and TeX are drawn, not shown as source.
-        assert page.locator(".math").count() > 0 and "$" not in page.inner_text("#left") + page.inner_text("#right")
-        # Model output is untrusted: its HTML is shown as text, links go to http(s) only.
-        hostile = page.evaluate("""() => {
+        # Markdown and TeX are drawn by KaTeX, not shown as source.
+        assert page.evaluate("document.fonts.ready.then(() => document.fonts.status)") == "loaded"
+        assert page.locator("#left .katex, #right .katex").count() > 0
+        assert "$" not in page.inner_text("#left") + page.inner_text("#right")
+        # Every bundled sample renders: its math through KaTeX without an error, its code as a block.
+        drawn = page.evaluate("""(samples) => samples.map(([prompt, completion]) => {
             const box = document.createElement('div');
-            box.innerHTML = RK.renderMarkdown('<img src=x onerror="window.pwned=1"> [a](javascript:alert(1)) '
-                + '[b](https://example.org/") $\\\\text{<b>x</b>}$ $$\\\\sum_{k=1}^{n} k$$');
-            return {tags: [...box.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
-                    hrefs: [...box.querySelectorAll('a')].map((a) => a.getAttribute('href')),
-                    limits: box.querySelectorAll('.lim .hi, .lim .lo').length, text: box.textContent};
-        }""")
-        assert "img" not in hostile["tags"] and "b" not in hostile["tags"], hostile
-        assert hostile["hrefs"] == ['https://example.org/"'] and "<img" in hostile["text"], hostile
-        assert hostile["limits"] == 2, hostile
+            box.innerHTML = RK.renderValue(prompt, false) + RK.renderValue(completion, false);
+            return {katex: box.querySelectorAll('.katex').length, errors: box.querySelectorAll('.katex-error').length,
+                    code: [...box.querySelectorAll('pre.code code')].map((c) => c.textContent),
+                    raw: box.textContent.includes('$')};
+        })""", SAMPLES)
+        assert all(d["katex"] > 0 and d["errors"] == 0 and not d["raw"] for d in drawn), drawn
+        assert [d["code"] for d in drawn if d["code"]] == [["print(sum(range(1, 101)))  # 5050\n"]], drawn
+        assert page.locator("#left .katex-display, #right .katex-display").count() > 0
         shot = tmp_path / "annotate.png"
         page.screenshot(path=str(shot))
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -262,6 +300,8 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
         page.click("#btn-skip")
         progress(1)
         assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+        assert any("/static/vendor/fonts/KaTeX_" in r for r in requests), requests  # KaTeX's own fonts
+        assert_clean(page)
         page.close()
 
     rows = live_labels(db, "maria")
@@ -281,3 +321,75 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
                              "rejected": SAMPLES[lose - 1][1]})
     assert exported == expected and len(exported) == 4
     assert total > 5
+
+
+# ---- hostile samples -------------------------------------------------------------------------
+# Model text that tries to run script in the page, each as a completion the server really serves.
+# Every attempt would set window.pwned (or open a dialog); none may.
+HOSTILE = [
+    "<script>window.pwned = 'script'</script> plain <b>bold?</b>",
+    '<img src=x onerror="window.pwned = \'onerror\'"> <svg onload="window.pwned = \'svg\'"></svg>',
+    ("[a link](javascript:window.pwned='js-link') and [data](data:text/html,<script>alert(1)</script>) "
+    "and <a href=\"javascript:window.pwned='a'\">raw a</a>"),
+    # A link whose URL holds math: the old renderer put rendered math inside href="..." unescaped.
+    '[math in a URL](https://example.org/$x"onmouseover="window.pwned=\'href\'"$) and $y$',
+    ("$\\href{javascript:window.pwned='katex'}{click}$ \\(\\url{javascript:alert(1)}\\) "
+    "$$\\htmlId{x}{\\text{y}}$$ $\\includegraphics{x.png}$"),
+    ("![tracker](https://example.org/pixel.png) <iframe src=\"javascript:alert(1)\"></iframe> "
+    "<style>body{display:none}</style>"),
+    # Unclosed emphasis over 40k characters: quadratic in the old renderer (2.2 s);
+    # bench/annotate_render.py times it.
+    "**a " * 10_000,
+    "$a " * 13_000,
+]
+FORBIDDEN_TAGS = {"script", "img", "iframe", "style", "object", "embed", "b"}
+
+
+def test_hostile_samples_run_no_script(tmp_path, browser):
+    rows = [{"prompt": f"hostile {i // 2} $x^{i // 2}$", "completion": text} for i, text in enumerate(HOSTILE)]
+    role = "<img src=x onerror=\"window.pwned='role'\">"
+    rows += [{"prompt": [{"role": role, "content": "hi"}], "completion": c}
+             for c in ("ok", [{"role": role, "content": "<script>window.pwned='chat'</script>"}])]
+    samples = tmp_path / "hostile.jsonl"
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with annotate_server(str(samples), "--db", str(tmp_path / "labels.sqlite"), "--annotator", "eve") as (url, _):
+        page = open_page(browser, url)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url)
+        wait_progress(page, 0)
+        total = int(page.inner_text("#progress").split("/")[1])
+        lines = set()
+        for n in range(total):
+            lines.update(int(page.inner_text(f"#line-{side}").split()[-1]) for side in ("left", "right"))
+            for raw in (False, True):  # rendered, then the source view
+                if page.is_checked("#raw") != raw:
+                    page.keyboard.press("r")
+                for link in page.locator("#main a").all():
+                    link.hover()
+                found = page.evaluate("""() => {
+                    const all = [...document.querySelectorAll('#prompt *, #left *, #right *')];
+                    return {pwned: window.pwned === undefined ? null : String(window.pwned),
+                            tags: [...new Set(all.map((e) => e.tagName.toLowerCase()))],
+                            handlers: all.flatMap((e) => [...e.attributes].map((a) => a.name)).filter((a) => a.startsWith('on')),
+                            hrefs: all.filter((e) => e.hasAttribute('href')).map((e) => e.getAttribute('href'))};
+                }""")
+                assert found["pwned"] is None and not found["handlers"], found
+                assert not FORBIDDEN_TAGS & set(found["tags"]), found
+                assert all(h.startswith("https://example.org/") for h in found["hrefs"]), found
+            page.keyboard.press("r")
+            page.keyboard.press("s")
+            wait_progress(page, n + 1)
+        assert lines == set(range(1, len(rows) + 1))  # every hostile sample was on screen
+
+        def render(text: str) -> str:
+            return page.evaluate("(text) => RK.renderMarkdown(text)", text)
+
+        # The link whose URL held math is one link to its URL, escaped, and the math after it renders.
+        html = render(HOSTILE[3])
+        assert html.count("<a ") == 1 and 'href="https://example.org/$x%22onmouseover=%22' in html, html
+        assert html.count('class="katex"') == 1, html
+        assert render(HOSTILE[6]).count("<strong>") == 0  # unclosed ** stays text
+        assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+        assert_clean(page)
+        page.close()
