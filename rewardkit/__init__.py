@@ -8,6 +8,7 @@
 from .compose import Breakdown, Composite, load
 from .errors import ConfigError, DataError, PluginLoadError, RewardError, RewardkitError
 from .hookspecs import hookimpl
+from .model_reward import ModelLoadError, ModelReward
 from .plugins import registry
 from .reward import Reward
 from .text import text_of
@@ -19,6 +20,8 @@ __all__ = [
     "Composite",
     "ConfigError",
     "DataError",
+    "ModelLoadError",
+    "ModelReward",
     "PluginLoadError",
     "Reward",
     "RewardError",

@@ -3,7 +3,8 @@ import rewardkit
 
 def test_all_is_pinned():
     assert sorted(rewardkit.__all__) == [
-        "Breakdown", "Composite", "ConfigError", "DataError", "PluginLoadError", "Reward",
+        "Breakdown", "Composite", "ConfigError", "DataError", "ModelLoadError", "ModelReward",
+        "PluginLoadError", "Reward",
         "RewardError", "RewardkitError", "__version__", "hookimpl", "load", "registry", "text_of",
     ]
     for name in rewardkit.__all__:

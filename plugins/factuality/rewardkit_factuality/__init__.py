@@ -35,7 +35,7 @@ from rewardkit.devices import resolve_device
 from . import nli, squad
 
 
-class Factuality(rewardkit.Reward):
+class Factuality(rewardkit.ModelReward):
     """Agreement with a reference answer (SQuAD F1/EM) or sentence entailment by evidence (NLI)."""
 
     name = "factuality"
@@ -64,22 +64,26 @@ class Factuality(rewardkit.Reward):
             if self.model is not None:
                 raise ConfigError("reward 'factuality': option 'model' applies to mode: entailment "
                                   "(this one is mode: reference)")
+            super().setup()  # no model: model_key() is None
             return
         if self.model is None:
             raise ConfigError("reward 'factuality': option 'model' is required with mode: entailment "
                               "(a local NLI model folder)")
         self._device = resolve_device(self.device, "reward 'factuality'")
-        self._load()
-
-
-    def _load(self) -> None:
+        super().setup()  # loads the model: a model that does not load fails at config load
         try:
-            self._nli = nli.get_model(self.model, self._device)
-            self._entail = nli.find_label(self._nli.id2label, self.entailment_label, "entail", "entailment_label")
-            self._contra = nli.find_label(self._nli.id2label, self.contradiction_label, "contradict",
+            self._entail = nli.find_label(self.loaded.id2label, self.entailment_label, "entail", "entailment_label")
+            self._contra = nli.find_label(self.loaded.id2label, self.contradiction_label, "contradict",
                                           "contradiction_label")
         except nli.LoadError as e:
             raise ConfigError(f"reward 'factuality': option '{e.option}': {e}") from None
+
+    def model_key(self) -> tuple[str, str] | None:
+        """None in reference mode (no model); else the NLI model's path and device."""
+        return None if self.mode == "reference" else nli.model_key(str(self.model), self._device)
+
+    def load_model(self, key: tuple[str, str]) -> nli.Loaded:
+        return nli.load(*key)
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -132,7 +136,7 @@ class Factuality(rewardkit.Reward):
             sentences = split_sentences(text) if text is not None else []
             rows.append([pairs.setdefault((premise, s), len(pairs)) for s in sentences])
         keys = list(pairs)
-        labels = nli.classify_pairs(self._nli, [p for p, _ in keys], [h for _, h in keys],
+        labels = nli.classify_pairs(self.loaded, [p for p, _ in keys], [h for _, h in keys],
                                     batch_size=self.batch_size, max_length=self.max_length)
         out: list[float | None] = []
         for row in rows:
@@ -145,18 +149,6 @@ class Factuality(rewardkit.Reward):
                 contradicted = sum(labels[i] == self._contra for i in row)
                 out.append((entailed - self.contradiction_penalty * contradicted) / len(row))
         return out
-
-    # The model is not pickled: an unpickled copy takes it from the process cache (or loads it).
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_nli", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if self.mode == "entailment":
-            self._load()
-
 
 split_sentences = nli.split_sentences
 

@@ -1,4 +1,4 @@
-"""Natural-language inference for the entailment mode: loading once, label lookup, batched pairs.
+"""Natural-language inference for the entailment mode: loading, label lookup, batched pairs.
 
 The label indices come from the model's ``config.id2label`` (MNLI checkpoints disagree on the
 order: roberta-large-mnli has CONTRADICTION at 0, others put entailment first).
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rewardkit.model_reward import ModelLoadError, length_sorted_batches
 
 # A sentence ends at . ! or ? (with closing quotes/brackets) followed by white space, or at a
 # line break. Decimals ("3.5") and abbreviations without a following space stay whole.
@@ -33,28 +34,17 @@ class Loaded:
     id2label: dict[int, str]
 
 
-class LoadError(Exception):
-    """The model could not be loaded; ``option`` names the option a user should fix."""
-
-    def __init__(self, option: str, message: str):
-        super().__init__(message)
-        self.option = option
+LoadError = ModelLoadError  # the model could not be loaded; ``option`` names the option to fix
 
 
-_CACHE: dict[tuple[str, str], Loaded] = {}
-_LOCK = threading.Lock()
+def model_key(path: str, device: str) -> tuple[str, str]:
+    """What identifies a loaded model: a local folder by its absolute path (else the hub id), the device."""
+    local = os.path.expanduser(path)
+    return (os.path.abspath(local) if os.path.exists(local) else path, device)
 
 
-def get_model(path: str, device: str) -> Loaded:
-    """The NLI model at ``path`` on ``device``, loaded once per process and shared."""
-    key = (os.path.abspath(os.path.expanduser(path)) if os.path.exists(os.path.expanduser(path)) else path, device)
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _load(key[0], device)
-        return _CACHE[key]
-
-
-def _load(path: str, device: str) -> Loaded:
+def load(path: str, device: str) -> Loaded:
+    """The NLI model at ``path`` on ``device``; raises :class:`LoadError` naming option ``model``."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     try:
@@ -99,11 +89,9 @@ def classify_pairs(loaded: Loaded, premises: Sequence[str], hypotheses: Sequence
         return []
     tok = loaded.tokenizer
     enc = tok(list(premises), list(hypotheses), truncation="longest_first", max_length=max_length)
-    order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]), reverse=True)
     labels = [0] * n
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
+        for idx in length_sorted_batches([len(ids) for ids in enc["input_ids"]], batch_size):
             batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
             logits = loaded.model(**batch.to(loaded.model.device)).logits  # (b, num_labels)
             for i, label in zip(idx, logits.argmax(dim=-1).tolist()):

@@ -153,9 +153,9 @@ def test_model_loads_once_and_survives_pickle():
                            "with": {"mode": "entailment", "model": nli_model("ENTAILMENT")}}]}
     a, b = rewardkit.load(config), rewardkit.load(config)
     ra, rb = a["factuality"].reward, b["factuality"].reward
-    assert ra._nli is rb._nli
+    assert ra.loaded is rb.loaded
     clone = pickle.loads(pickle.dumps(ra))
-    assert clone._nli is ra._nli
+    assert clone.loaded is ra.loaded
     assert a(prompts=["p"], completions=["Paris. France."], evidence=[EVIDENCE]) == [1.0]
 
 
@@ -229,7 +229,7 @@ def test_entailment_batches_are_sorted_longest_first_and_deduplicated():
     def spy(module, args, kwargs):
         seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
 
-    handle = r._nli.model.register_forward_pre_hook(spy, with_kwargs=True)
+    handle = r.loaded.model.register_forward_pre_hook(spy, with_kwargs=True)
     try:
         # 4 sentences, "Paris." twice with the same evidence: 3 distinct pairs, so batches of 2 and 1.
         r.score([""] * 2, ["Paris. The capital of France is Paris in France.", "Paris. Rome."],

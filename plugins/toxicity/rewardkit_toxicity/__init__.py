@@ -8,7 +8,7 @@ The score is a probability in [0, 1]; give the component a negative weight to pe
         with: {model_type: original, labels: [toxicity, insult, threat], combine: max}
 
 The model loads once per process at config load (``setup``), and every instance with the same
-load options shares it (:mod:`rewardkit_toxicity.models`). Scores equal
+load options shares it (:class:`rewardkit.ModelReward`; loading is :mod:`rewardkit_toxicity.models`). Scores equal
 ``Detoxify(...).predict(texts)`` for the same texts, up to float rounding from padding.
 """
 
@@ -27,7 +27,7 @@ from . import models
 ModelType = Literal["original", "unbiased", "multilingual", "original-small", "unbiased-small"]
 
 
-class Toxicity(rewardkit.Reward):
+class Toxicity(rewardkit.ModelReward):
     """Detoxify's toxicity probability of each completion (weight it negatively)."""
 
     name = "toxicity"
@@ -44,8 +44,8 @@ class Toxicity(rewardkit.Reward):
 
     def setup(self) -> None:
         self._device = resolve_device(self.device, "reward 'toxicity'")
-        self._loaded = self._get_model()
-        names = self._loaded.class_names
+        super().setup()  # loads the model: a model that does not load fails at config load
+        names = self.loaded.class_names
         wanted = list(names) if self.labels == "all" else (
             [self.labels] if isinstance(self.labels, str) else list(self.labels))
         if not wanted:
@@ -58,8 +58,7 @@ class Toxicity(rewardkit.Reward):
             )
         self._columns = [names.index(lab) for lab in wanted]
 
-
-    def _key(self) -> models.LoadKey:
+    def model_key(self) -> models.LoadKey:
         import os
 
         def absolute(p: str | None) -> str | None:
@@ -72,27 +71,14 @@ class Toxicity(rewardkit.Reward):
         return models.LoadKey(model_type=self.model_type, checkpoint=absolute(self.checkpoint),
                               huggingface_config_path=hf_path, device=self._device)
 
-    def _get_model(self) -> models.Loaded:
-        try:
-            return models.get_model(self._key())
-        except models.LoadError as e:
-            raise ConfigError(f"reward 'toxicity': option '{e.option}': {e}") from None
+    def load_model(self, key: models.LoadKey) -> models.Loaded:
+        return models._load(key)
 
     def score(self, prompts: list[Any], completions: list[Any], **columns: Any) -> list[float | None]:
-        probs = models.predict(self._loaded, [text_of(c) for c in completions], self.batch_size)  # (N, C)
+        probs = models.predict(self.loaded, [text_of(c) for c in completions], self.batch_size)  # (N, C)
         chosen = probs[:, self._columns]  # (N, L)
         combined = chosen.max(dim=1).values if self.combine == "max" else chosen.mean(dim=1)  # (N,)
         return [float(v) for v in combined.tolist()]
-
-    # The model is not pickled: an unpickled copy takes it from the process cache (or loads it).
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_loaded", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._loaded = self._get_model()
 
 
 @rewardkit.hookimpl

@@ -7,16 +7,18 @@ Detoxify resolves that name on the Hugging Face hub before it discards the resul
 ``huggingface_config_path``, so an offline load of a real checkpoint fails there without this.
 
 Every reward instance, in every composite, that asks for the same model gets the same
-:class:`Loaded` from :func:`get_model`: one load per process.
+:class:`Loaded` (keyed by :class:`LoadKey` in the reward's :class:`rewardkit.model_reward.ModelCache`):
+one load per process.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rewardkit.model_reward import ModelLoadError, length_sorted_batches
 
 # Detoxify standardises class names between its models (detoxify.detoxify.load_checkpoint).
 _CHANGE_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -43,16 +45,8 @@ class Loaded:
     device: str
 
 
-class LoadError(Exception):
-    """A model could not be loaded; ``option`` names the option a user should fix."""
+LoadError = ModelLoadError  # a model could not be loaded; ``option`` names the option to fix
 
-    def __init__(self, option: str, message: str):
-        super().__init__(message)
-        self.option = option
-
-
-_CACHE: dict[LoadKey, Loaded] = {}
-_LOCK = threading.Lock()
 #: How many models this process has loaded (tests check that sharing works).
 load_count = 0
 
@@ -68,15 +62,6 @@ def default_checkpoint_file(model_type: str) -> str:
     from detoxify.detoxify import MODEL_URLS
 
     return os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(MODEL_URLS[model_type]))
-
-
-def get_model(key: LoadKey) -> Loaded:
-    """The model for ``key``, loaded on first use and shared afterwards. Raises :class:`LoadError`."""
-    with _LOCK:
-        hit = _CACHE.get(key)
-        if hit is None:
-            hit = _CACHE[key] = _load(key)
-        return hit
 
 
 def _short(e: BaseException) -> str:
@@ -152,10 +137,8 @@ def predict(loaded: Loaded, texts: Sequence[str], batch_size: int) -> Any:
         return probs
     tok = loaded.tokenizer
     enc = tok(list(texts), truncation=True)  # lists of ids, unpadded
-    order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]), reverse=True)  # longest first: OOM early
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
+        for idx in length_sorted_batches([len(ids) for ids in enc["input_ids"]], batch_size):
             batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
             batch = batch.to(loaded.model.device)
             logits = loaded.model(**batch)[0]  # (b, C)
