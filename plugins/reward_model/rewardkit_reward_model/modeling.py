@@ -7,13 +7,13 @@ Torch and transformers are imported inside the functions: importing this module 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit import ConfigError
+from rewardkit import ModelLoadError
 from rewardkit.devices import resolve_device
+from rewardkit.model_reward import ModelCache, length_sorted_batches
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -28,11 +28,11 @@ class Loaded:
     max_positions: int | None  # the model's position limit, where the config states one
 
 
-_models: dict[tuple[str, str, str], Any] = {}
-_tokenizers: dict[tuple[str, str], Any] = {}
-_lock = threading.Lock()
-
-
+# Networks by (path, device, dtype), tokenizers by (path, truncation side): a reward with another
+# truncation side shares the network; the rewards' own cache holds the assembled Loaded.
+_models = ModelCache()
+_tokenizers = ModelCache()
+LOADED = ModelCache()
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:
@@ -46,7 +46,7 @@ def resolve_dtype(dtype: str, device: str) -> Any:
     return getattr(torch, dtype)
 
 
-def _key_path(model: str) -> str:
+def key_path(model: str) -> str:
     # A local folder is keyed by its absolute path, so "./rm" and "rm" share one load.
     return os.path.abspath(model) if os.path.isdir(model) else model
 
@@ -58,20 +58,13 @@ def _short(e: BaseException) -> str:
 def load(model: str, *, device: str = "auto", dtype: str = "auto", truncation_side: str = "left") -> Loaded:
     """The reward model at ``model`` (a local folder or hub id), loaded once per process per options.
 
-    Raises :class:`rewardkit.ConfigError` naming the ``model`` option when it does not load or is
-    not a one-output sequence classifier.
+    Raises :class:`rewardkit.ModelLoadError` naming the option (``model``, ``device``) when it
+    does not load or is not a one-output sequence classifier.
     """
     dev = resolve_device(device)
-    path = _key_path(model)
-    mkey, tkey = (path, dev, dtype), (path, truncation_side)
-    with _lock:
-        net, tok = _models.get(mkey), _tokenizers.get(tkey)
-        if tok is None:
-            tok = _load_tokenizer(model, truncation_side)
-            _tokenizers[tkey] = tok
-        if net is None:
-            net = _load_model(model, dev, dtype, tok)
-            _models[mkey] = net
+    path = key_path(model)
+    tok = _tokenizers.get((path, truncation_side), lambda _: _load_tokenizer(model, truncation_side))
+    net = _models.get((path, dev, dtype), lambda _: _load_model(model, dev, dtype, tok))
     return Loaded(net, tok, dev, _max_positions(net.config))
 
 
@@ -81,11 +74,11 @@ def _load_tokenizer(model: str, truncation_side: str) -> Any:
     try:
         tok = AutoTokenizer.from_pretrained(model)
     except Exception as e:  # noqa: BLE001 - any load failure is a config problem
-        raise ConfigError(f"option 'model': cannot load a tokenizer from {model!r} ({_short(e)})") from None
+        raise ModelLoadError("model", f"cannot load a tokenizer from {model!r} ({_short(e)})") from None
     tok.truncation_side = truncation_side
     if tok.pad_token is None:
         if tok.eos_token is None:
-            raise ConfigError(f"option 'model': the tokenizer of {model!r} has neither a pad nor an eos token")
+            raise ModelLoadError("model", f"the tokenizer of {model!r} has neither a pad nor an eos token")
         tok.pad_token = tok.eos_token  # as TRL does for reward models
     return tok
 
@@ -96,17 +89,17 @@ def _load_model(model: str, device: str, dtype: str, tok: Any) -> Any:
     try:
         net = AutoModelForSequenceClassification.from_pretrained(model, dtype=resolve_dtype(dtype, device))
     except Exception as e:  # noqa: BLE001
-        raise ConfigError(f"option 'model': cannot load a sequence classifier from {model!r} ({_short(e)})") from None
+        raise ModelLoadError("model", f"cannot load a sequence classifier from {model!r} ({_short(e)})") from None
     if net.config.num_labels != 1:
-        raise ConfigError(
-            f"option 'model': {model!r} has {net.config.num_labels} outputs; a reward model has exactly 1"
+        raise ModelLoadError(
+            "model", f"{model!r} has {net.config.num_labels} outputs; a reward model has exactly 1"
         )
     if getattr(net.config, "pad_token_id", None) is None:
         net.config.pad_token_id = tok.pad_token_id  # last-token pooling (Qwen, Llama) needs it
     try:
         net.to(device)
     except Exception as e:  # noqa: BLE001
-        raise ConfigError(f"option 'device': cannot move the model to {device!r} ({_short(e)})") from None
+        raise ModelLoadError("device", f"cannot move the model to {device!r} ({_short(e)})") from None
     net.eval()
     return net
 
@@ -118,9 +111,8 @@ def _max_positions(config: Any) -> int | None:
 
 def clear_cache() -> None:
     """Forget every loaded model (tests, or to free memory)."""
-    with _lock:
-        _models.clear()
-        _tokenizers.clear()
+    for cache in (_models, _tokenizers, LOADED):
+        cache.clear()
 
 
 def encode(tokenizer: Any, items: Sequence[tuple[str, bool]], max_length: int) -> list[list[int]]:
@@ -164,11 +156,9 @@ def score_ids(model: Any, ids: Sequence[Sequence[int]], *, pad_id: int, batch_si
     """
     import torch
 
-    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     out = [0.0] * len(ids)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in length_sorted_batches([len(x) for x in ids], batch_size):
             input_ids, mask = pad_batch([ids[i] for i in chunk], pad_id, device)  # (B, T), (B, T)
             values = rewards_of(model, input_ids, mask).float().tolist()  # (B,)
             for i, v in zip(chunk, values):

@@ -10,16 +10,18 @@ from pydantic import Field
 
 import rewardkit
 from rewardkit import ConfigError
+from rewardkit.devices import resolve_device
 from rewardkit.text import TextOrChat
 
 from . import modeling
 from .formatting import render
 
 
-class RewardModel(rewardkit.Reward):
+class RewardModel(rewardkit.ModelReward):
     """Scores completions with a learned reward model (a one-output sequence classifier)."""
 
     name = "reward_model"
+    cache = modeling.LOADED  # modeling.clear_cache() empties it with the networks and tokenizers
     model: str = Field(description="a local folder (or hub id) of an AutoModelForSequenceClassification with 1 output")
     max_length: int | None = Field(None, gt=0, description="truncate to this many tokens (default: the model's limit)")
     truncation_side: Literal["left", "right"] = Field("left", description="left keeps the end of the completion")
@@ -37,29 +39,29 @@ class RewardModel(rewardkit.Reward):
         if self.normalize != "fixed" and (self.offset != 0.0 or self.scale != 1.0):
             raise ConfigError(f"options 'offset'/'scale' need normalize: fixed, got normalize: {self.normalize}")
         self._n, self._mean, self._m2 = 0, 0.0, 0.0  # running statistics (Welford)
-        self._loaded: modeling.Loaded | None = None
-        loaded = self._ensure()  # a model that does not load fails here, at config load
-        limit = loaded.max_positions
+        self._device = resolve_device(self.device, "reward 'reward_model'")
+        super().setup()  # loads the model: a model that does not load fails at config load
+        limit = self.loaded.max_positions
         if self.max_length is not None and limit is not None and self.max_length > limit:
             raise ConfigError(f"option 'max_length': {self.max_length} is above the model's limit of {limit} positions")
 
-    def _ensure(self) -> modeling.Loaded:
-        if self._loaded is None:
-            self._loaded = modeling.load(self.model, device=self.device, dtype=self.dtype,
-                                         truncation_side=self.truncation_side)
-        return self._loaded
+    def model_key(self) -> tuple[str, str, str, str]:
+        return (modeling.key_path(self.model), self._device, self.dtype, self.truncation_side)
+
+    def load_model(self, key: tuple[str, str, str, str]) -> modeling.Loaded:
+        return modeling.load(self.model, device=self._device, dtype=self.dtype, truncation_side=self.truncation_side)
 
     @property
     def effective_max_length(self) -> int:
         """``max_length``, or the model's position limit (capped at 8192), or 1024."""
         if self.max_length is not None:
             return self.max_length
-        limit = self._ensure().max_positions
+        limit = self.loaded.max_positions
         return min(limit, 8192) if limit else 1024
 
     def raw_scores(self, prompts: Sequence[TextOrChat], completions: Sequence[TextOrChat]) -> list[float]:
         """The model's rewards before normalization."""
-        loaded = self._ensure()
+        loaded = self.loaded
         items = [render(p, c, loaded.tokenizer, self.separator) for p, c in zip(prompts, completions)]
         ids = modeling.encode(loaded.tokenizer, items, self.effective_max_length)
         return modeling.score_ids(loaded.model, ids, pad_id=loaded.tokenizer.pad_token_id,
@@ -86,11 +88,3 @@ class RewardModel(rewardkit.Reward):
         std = math.sqrt(self._m2 / (self._n - 1)) if self._n > 1 else 1.0
         std = std if std > 1e-8 else 1.0
         return [(r - self._mean) / std for r in raw]
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_loaded"] = None  # the model is not pickled; the copy reloads it through the cache
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)

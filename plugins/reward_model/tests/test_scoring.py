@@ -70,7 +70,7 @@ def test_scores_equal_unbatched_forward_in_input_order():
 def test_chat_template_applied_for_conversational_input():
     folder = tiny_model("qwen2")
     r = RewardModel(model=folder)
-    tok = r._ensure().tokenizer
+    tok = r.loaded.tokenizer
     prompt = [{"role": "user", "content": "write a short note about a book"}]
     completion = [{"role": "assistant", "content": "thanks for the letter"}]
     text = tok.apply_chat_template(prompt + completion, tokenize=False)
@@ -124,7 +124,7 @@ def test_unpickled_copy_reuses_the_process_cache():
     r = RewardModel(model=tiny_model())
     clone = pickle.loads(pickle.dumps(r))
     assert clone._loaded is None  # the model did not travel in the pickle
-    assert clone._ensure().model is r._ensure().model
+    assert clone.loaded.model is r.loaded.model
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_batches_are_sorted_longest_first():
     def spy(module, args, kwargs):
         seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
 
-    handle = r._ensure().model.register_forward_pre_hook(spy, with_kwargs=True)
+    handle = r.loaded.model.register_forward_pre_hook(spy, with_kwargs=True)
     try:
         r.score(["hi"] * 5, [" a", " the quiet river and the old stone road", " thanks", " music water bread", ""])
     finally:
