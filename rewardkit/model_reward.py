@@ -93,6 +93,17 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[l
         yield order[start : start + batch_size]
 
 
+def padded_batches(tokenizer: Any, encoding: Any, batch_size: int) -> Iterator[tuple[list[int], Any]]:
+    """``(indices, batch)`` per :func:`length_sorted_batches` batch of a tokenized, unpadded input.
+
+    ``encoding`` is what a Hugging Face tokenizer returns without padding (lists of ids per
+    text); each batch is padded to its own longest row by ``tokenizer.pad`` as torch tensors.
+    """
+    lengths = [len(ids) for ids in encoding["input_ids"]]
+    for idx in length_sorted_batches(lengths, batch_size):
+        yield idx, tokenizer.pad({k: [encoding[k][i] for i in idx] for k in encoding}, return_tensors="pt")
+
+
 class ModelReward(Reward):
     """Base class of rewards that score with a model (see the module docstring).
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import rewardkit
-from rewardkit.model_reward import ModelCache, length_sorted_batches
+from rewardkit.model_reward import ModelCache, length_sorted_batches, padded_batches
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 
@@ -107,6 +107,18 @@ def test_length_sorted_batches_longest_first_ties_in_input_order():
     assert list(length_sorted_batches([], 3)) == []
     with pytest.raises(ValueError, match="batch_size"):
         list(length_sorted_batches([1], 0))
+
+
+def test_padded_batches_pad_each_batch_to_its_own_longest_row():
+    class Tokenizer:  # the part of a Hugging Face tokenizer padded_batches uses
+        def pad(self, encoding, return_tensors):
+            width = max(len(ids) for ids in encoding["input_ids"])
+            return {k: [row + [0] * (width - len(row)) for row in rows] for k, rows in encoding.items()}
+
+    enc = {"input_ids": [[1], [1, 2, 3], [1, 2], [1, 2, 3, 4]], "attention_mask": [[1], [1] * 3, [1] * 2, [1] * 4]}
+    got = list(padded_batches(Tokenizer(), enc, 2))
+    assert [idx for idx, _ in got] == [[3, 1], [2, 0]]
+    assert got[1][1] == {"input_ids": [[1, 2], [1, 0]], "attention_mask": [[1, 1], [1, 0]]}
 
 
 def test_cache_counts_and_clears():

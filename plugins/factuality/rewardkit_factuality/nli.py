@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.model_reward import ModelLoadError, length_sorted_batches
+from rewardkit.model_reward import ModelLoadError, padded_batches
 
 # A sentence ends at . ! or ? (with closing quotes/brackets) followed by white space, or at a
 # line break. Decimals ("3.5") and abbreviations without a following space stay whole.
@@ -91,8 +91,7 @@ def classify_pairs(loaded: Loaded, premises: Sequence[str], hypotheses: Sequence
     enc = tok(list(premises), list(hypotheses), truncation="longest_first", max_length=max_length)
     labels = [0] * n
     with torch.inference_mode():
-        for idx in length_sorted_batches([len(ids) for ids in enc["input_ids"]], batch_size):
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
+        for idx, batch in padded_batches(tok, enc, batch_size):
             logits = loaded.model(**batch.to(loaded.model.device)).logits  # (b, num_labels)
             for i, label in zip(idx, logits.argmax(dim=-1).tolist()):
                 labels[i] = label

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.model_reward import ModelLoadError, length_sorted_batches
+from rewardkit.model_reward import ModelLoadError, padded_batches
 
 # Detoxify standardises class names between its models (detoxify.detoxify.load_checkpoint).
 _CHANGE_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -138,8 +138,7 @@ def predict(loaded: Loaded, texts: Sequence[str], batch_size: int) -> Any:
     tok = loaded.tokenizer
     enc = tok(list(texts), truncation=True)  # lists of ids, unpadded
     with torch.inference_mode():
-        for idx in length_sorted_batches([len(ids) for ids in enc["input_ids"]], batch_size):
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in enc}, return_tensors="pt")
+        for idx, batch in padded_batches(tok, enc, batch_size):
             batch = batch.to(loaded.model.device)
             logits = loaded.model(**batch)[0]  # (b, C)
             probs[idx] = torch.sigmoid(logits).float().cpu()
