@@ -34,6 +34,6 @@ def row_bar(path: str | os.PathLike[str], desc: str, *, file: TextIO | None = No
     bar = tqdm(total=None, desc=desc, unit="rows", file=stream, disable=disable,
                dynamic_ncols=True, leave=True, **tqdm_kwargs)
     if not bar.disable:
-        bar.total = count_rows(path)
+        bar.total = count_rows(path) or None  # unreadable or empty: a plain counter
         bar.refresh()
     return bar
