@@ -78,3 +78,14 @@ def test_a_disabled_bar_does_not_count_the_rows(data):
     assert bar.total is None
     with row_bar(data[1], "x", file=Terminal()) as bar:
         assert bar.total == 5
+
+
+def test_without_tqdm_the_commands_run_and_show_no_bar(data, tmp_path, monkeypatch):
+    cfg, path = data
+    monkeypatch.setattr(rewardkit.progress, "tqdm", None)  # as if tqdm were not installed
+    err = Terminal()
+    monkeypatch.setattr("sys.stderr", err)
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(cfg), str(path), "-o", str(out), "--batch-size", "2"]) == 0
+    assert len(out.read_text().splitlines()) == 5
+    assert "scored 5 rows" in err.getvalue() and not counts(err.getvalue())
