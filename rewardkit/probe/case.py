@@ -25,6 +25,10 @@ class Layout:
         """The completion with ``answer`` in the answer slot and ``reasoning`` before it."""
         return self.template.replace("{reasoning}", reasoning).replace("{answer}", answer)
 
+    def unboxed(self) -> Layout:
+        """The same layout with a bare answer slot, for attacks that write their own boxes."""
+        return Layout(self.name, self.template.replace("\\boxed{{answer}}", "{answer}"), self.think)
+
 
 def candidate_layouts(think_tag: str = "think", answer_tag: str = "answer") -> list[Layout]:
     """The layouts the probe tries, most structured first (ties go to the earlier one)."""

@@ -27,9 +27,9 @@ h1{font-size:20px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minm
 max-height:90px;overflow:auto}img{width:100%}table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left}"""
 
 
-def _plot(plt, f: Finding, correct: list[float], wrong: list[float]) -> str:
-    """A strip plot of the three distributions, as base64 PNG."""
-    fig, ax = plt.subplots(figsize=(4.2, 1.7), dpi=90)
+def _plot(ax, f: Finding, correct: list[float], wrong: list[float]) -> str:
+    """A strip plot of the three distributions on the shared axes, as base64 PNG."""
+    ax.cla()
     rng = random.Random(0)  # fixed jitter: the same report draws the same page
     groups = [("correct", correct), ("wrong", wrong), ("attacked", f.scores)]
     for y, (name, xs) in enumerate(groups):
@@ -40,14 +40,18 @@ def _plot(plt, f: Finding, correct: list[float], wrong: list[float]) -> str:
     ax.tick_params(axis="x", labelsize=8)
     ax.set_xlabel("total reward (bar: mean)", fontsize=8)
     ax.set_ylim(-0.6, 2.6)
-    fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
+    ax.figure.savefig(buf, format="png")
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _card(plt, f: Finding, report: Report) -> str:
+def _blame(f: Finding) -> str:
+    if f.responsible:
+        return f.responsible
+    return "no component penalises it" if f.expect == "flawed" and f.severity != "none" else "none"
+
+
+def _card(ax, f: Finding, report: Report) -> str:
     # The attacked rows' own references, so the three strips compare like with like.
     correct = [report.correct[i] for i in f.index]
     wrong = [report.wrong[i] for i in f.index]
@@ -58,10 +62,10 @@ def _card(plt, f: Finding, report: Report) -> str:
         f'<div class="meta">{html.escape(f.family)} · expect {f.expect} · {html.escape(f.source)} · '
         f'{html.escape(f.description)}</div>'
         f'<img alt="rewards of {html.escape(f.attack)}" src="data:image/png;base64,'
-        f'{_plot(plt, f, correct, wrong)}">'
+        f'{_plot(ax, f, correct, wrong)}">'
         f'<div class="meta">{f.rows} rows · reaches correct {f.reaches_correct:.0%} · beats wrong '
         f'{f.above_wrong:.0%} · gap vs correct {f.gap_correct:+.3f} · responsible: '
-        f'{html.escape(f.responsible or "none")}</div>'
+        f'{html.escape(_blame(f))}</div>'
         f'<pre>{html.escape(ex[:600])}</pre></div>')
 
 
@@ -73,8 +77,14 @@ def render(report: Report) -> str:
     import matplotlib.pyplot as plt
 
     counts = report.counts()
-    cards = "".join(_card(plt, f, report)
-                    for f in sorted(report.findings, key=lambda f: (_ORDER[f.severity], f.family)))
+    # One figure redrawn per attack: creating and laying out a figure each time costs seconds.
+    fig, ax = plt.subplots(figsize=(4.2, 1.7), dpi=90)
+    fig.subplots_adjust(left=0.17, right=0.97, top=0.95, bottom=0.3)
+    try:
+        cards = "".join(_card(ax, f, report)
+                        for f in sorted(report.findings, key=lambda f: (_ORDER[f.severity], f.family)))
+    finally:
+        plt.close(fig)
     weights = ", ".join(f"{w:g} × {html.escape(k)}" for k, w in report.components.items())
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>rewardkit probe</title>"
