@@ -4,6 +4,7 @@ attacks through `register_attacks`, exit statuses, one-line errors, the report f
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 from pathlib import Path
@@ -187,3 +188,22 @@ def test_bad_config_exits_2(tmp_path, capsys):
     assert run_cli(cfg, ARITH) == 2
     err = capsys.readouterr().err.strip()
     assert "did you mean 'length'" in err and len(err.splitlines()) == 1
+
+
+def test_reference_field_is_the_correct_completion_and_chat_prompts_work():
+    rows = [{"prompt": [{"role": "user", "content": f"{a}+{b}="}], "answer": str(a + b),
+             "reference": f"<think>{a} plus {b}.</think><answer>\\boxed{{{a + b}}}</answer>"}
+            for a, b in ((7, 10), (3, 5), (2, 9), (4, 4))]
+    report = probe(rewardkit.load(EX / "probe" / "math.yaml"), rows)
+    assert report.correct == pytest.approx([1.2] * 4)  # the references, boxed and in tags
+    assert report.wrong == pytest.approx([0.2] * 4)  # another row's gold in the reference's place
+    echo = by_name(report)["echo_question"]
+    assert echo.rows == 4  # the expression is read from the chat prompt's text
+    assert re.search(r"\\boxed\{\d\+\d+\}", echo.example["completion"])
+
+
+def test_progress_without_tqdm(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    report = probe(rewardkit.load(EX / "probe" / "length_only.yaml"), ROWS[:3], progress=True)
+    assert len(report.findings) == len(CATALOGUE) + 1
+    assert "probing [" in capsys.readouterr().err

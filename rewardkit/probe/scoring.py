@@ -26,5 +26,8 @@ class Scorer:
         """``composite.breakdown`` of ``completions[k]`` as an answer to row ``row_index[k]``."""
         rows = [self.rows[i] for i in row_index]
         columns = {k: [r.get(k) for r in rows] for k in self._keys}
-        return self.composite.breakdown(prompts=[r.get("prompt", "") for r in rows],
-                                        completions=list(completions), **columns)
+        out = self.composite.breakdown(prompts=[r.get("prompt", "") for r in rows],
+                                       completions=list(completions), **columns)
+        # An unscorable completion (every component None) is compared as 0.0, TRL's nansum.
+        out["total"] = [0.0 if t is None else t for t in out["total"]]
+        return out
