@@ -224,7 +224,10 @@ class Registry:
             def register(make: Any, _p: str = impl.plugin_name, **kwargs: Any) -> None:
                 out.append((_p, {"make": make, **kwargs}))
 
-            impl.function(register=register)
+            try:
+                impl.function(**{a: register for a in impl.argnames if a == "register"})
+            except Exception as e:  # noqa: BLE001 - named, one line, as for register_rewards
+                raise ConfigError(f"plugin '{impl.plugin_name}': register_attacks raised {_one_line(e)}") from None
         return out
 
     def commands(self, subparsers: Any) -> None:

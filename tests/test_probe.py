@@ -207,3 +207,18 @@ def test_progress_without_tqdm(monkeypatch, capsys):
     report = probe(rewardkit.load(EX / "probe" / "length_only.yaml"), ROWS[:3], progress=True)
     assert len(report.findings) == len(CATALOGUE) + 1
     assert "probing [" in capsys.readouterr().err
+
+
+def test_a_plugin_whose_attack_hook_raises_is_named(fresh_registry, tmp_path, capsys):
+    mod = types.ModuleType("rewardkit_broken")
+
+    @rewardkit.hookimpl
+    def register_attacks(register):
+        raise RuntimeError("no attacks today")
+
+    mod.register_attacks = register_attacks
+    fresh_registry.register_plugin(mod, name="broken")
+    assert run_cli(EX / "probe" / "length_only.yaml", ARITH, "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "rewardkit: error: plugin 'broken': register_attacks raised RuntimeError: no attacks today"
+    assert not (tmp_path / "o").exists()

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..probe import probe
-    from ..probe.report import table, write_json
+    from ..probe.report import table, write_json, write_text
 
     composite = load(args.config)  # every config problem surfaces before any work
     rows = read_rows(args.data, required=("prompt",))
@@ -41,16 +41,19 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--out {out}: exists and is not a folder")
     report = probe(composite, rows, source=str(args.data), label=args.label, progress=sys.stderr.isatty())
     print(table(report))
+    try:  # the page is drawn before anything is written, so a failure leaves the folder as it was
+        from ..probe.html import render
+
+        page: str | None = render(report)
+        wrote = f" and {out / 'report.html'}"
+    except ImportError as e:
+        page = None
+        wrote = f"; report.html skipped ({e.name or 'matplotlib'} is not installed: pip install 'rewardkit[train]')"
     out.mkdir(parents=True, exist_ok=True)
     write_json(report, out / "report.json")
-    try:
-        from ..probe.html import write_html
-
-        write_html(report, out / "report.html")
-        page = f" and {out / 'report.html'}"
-    except ImportError as e:
-        page = f"; report.html skipped ({e.name or 'matplotlib'} is not installed: pip install 'rewardkit[train]')"
-    print(f"wrote {out / 'report.json'}{page}", file=sys.stderr)
+    if page is not None:
+        write_text(page, out / "report.html")
+    print(f"wrote {out / 'report.json'}{wrote}", file=sys.stderr)
     if args.fail_on:
         failing = report.at_least(args.fail_on)
         if failing:

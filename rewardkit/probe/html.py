@@ -1,6 +1,6 @@
 """report.html: one card per attack with a plot of the totals (correct vs wrong vs attacked).
 
-matplotlib comes with the ``train`` extra; without it :func:`write_html` raises ImportError and the
+matplotlib comes with the ``train`` extra; without it :func:`render` raises ImportError and the
 command says the page was skipped. The page is one self-contained file (plots inlined as PNG).
 """
 
@@ -10,10 +10,8 @@ import base64
 import html
 import io
 import random
-from pathlib import Path
 
-from ..jsonl import atomic_output
-from .report import _ORDER
+from .report import worst_first
 from .run import Report
 from .severity import Finding
 
@@ -81,8 +79,7 @@ def render(report: Report) -> str:
     fig, ax = plt.subplots(figsize=(4.2, 1.7), dpi=90)
     fig.subplots_adjust(left=0.17, right=0.97, top=0.95, bottom=0.3)
     try:
-        cards = "".join(_card(ax, f, report)
-                        for f in sorted(report.findings, key=lambda f: (_ORDER[f.severity], f.family)))
+        cards = "".join(_card(ax, f, report) for f in worst_first(report.findings))
     finally:
         plt.close(fig)
     weights = ", ".join(f"{w:g} × {html.escape(k)}" for k, w in report.components.items())
@@ -92,10 +89,3 @@ def render(report: Report) -> str:
         f"<p>{report.rows} rows of {html.escape(report.data)} · composite {weights} · layout "
         f"'{html.escape(report.layout)}' · <b>{counts['high']} high</b>, {counts['medium']} medium, "
         f"{counts['low']} low</p><div class='grid'>{cards}</div></body></html>\n")
-
-
-def write_html(report: Report, path: Path) -> None:
-    """report.html, put in place only once written in full."""
-    page = render(report)
-    with atomic_output(path) as f:
-        f.write(page)
