@@ -45,7 +45,8 @@ def register_commands(subparsers: Any) -> None:
 def register_attacks(register: Callable[..., None]) -> None:
     """Register red-team attacks for this plugin's own rewards (used by ``rewardkit probe``).
 
-    Call ``register(make, name=..., expect="wrong", description=...)`` once per attack. ``make``
+    Call ``register(make, name=..., expect="wrong", description=..., family=...)`` once per
+    attack (``family`` groups it in the report; default ``"plugin"``). ``make``
     takes a :class:`rewardkit.probe.Case` (one dataset row: prompt, gold answer, a correct and a
     wrong completion, the layout) and returns the attacked completion, or None where the attack
     does not apply. ``expect`` is ``"wrong"`` (the completion does not answer correctly: it

@@ -153,7 +153,7 @@ def plugin_attacks(entries: Iterable[tuple[str, dict]], rewards_by_plugin: dict[
         unknown = set(kw) - {"make", "name", "expect", "description", "family"}
         if unknown:
             raise ConfigError(f"{where}: unknown argument(s) {', '.join(sorted(unknown))}; "
-                              "expected make, name, expect, description")
+                              "expected make, name, expect, description, family")
         name, make, expect = kw.get("name"), kw["make"], kw.get("expect", "wrong")
         if not isinstance(name, str) or not _NAME.match(name):
             raise ConfigError(f"{where}: name={name!r} must be lower-case letters, digits, _ . -")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +81,7 @@ def _pick(b: Breakdown, idx: Sequence[int]) -> dict[str, list]:
 
 def probe(composite: Composite, rows: Sequence[dict[str, Any]], *, source: str = "<rows>",
           label: str | None = None, attacks: Iterable[Attack] | None = None,
-          progress: bool = False, on_attack: Callable[[str], None] | None = None) -> Report:
+          progress: bool = False) -> Report:
     """Red-team ``composite`` on ``rows``: one finding per attack (see :mod:`.severity`).
 
     ``attacks`` defaults to the catalogue plus the attacks of the plugins whose rewards the
@@ -100,8 +100,6 @@ def probe(composite: Composite, rows: Sequence[dict[str, Any]], *, source: str =
     findings, all_totals = [], list(refs.total)
     try:
         for attack in attacks:
-            if on_attack:
-                on_attack(attack.name)
             made = [(c.index, _make(attack, c)) for c in cases]
             made = [(i, t) for i, t in made if t is not None]
             idx = [i for i, _ in made]
