@@ -13,7 +13,7 @@ from .errors import RewardError, RewardkitError
 
 # Modules under rewardkit.commands, each with `add_parser(subparsers)`; missing extras are reported
 # when the verb runs, not at start-up, so `rewardkit plugins` stays fast and light.
-BUILTIN_COMMANDS = ("plugins", "score", "train", "demo", "pairs", "serve", "annotate")
+BUILTIN_COMMANDS = ("plugins", "score", "train", "demo", "pairs", "serve", "annotate", "probe")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,3 +39,18 @@ def register_commands(subparsers: Any) -> None:
     parser added must set a handler: ``parser.set_defaults(func=handler)`` where
     ``handler(args) -> int`` returns the exit status.
     """
+
+
+@hookspec
+def register_attacks(register: Callable[..., None]) -> None:
+    """Register red-team attacks for this plugin's own rewards (used by ``rewardkit probe``).
+
+    Call ``register(make, name=..., expect="wrong", description=..., family=...)`` once per
+    attack (``family`` groups it in the report; default ``"plugin"``). ``make``
+    takes a :class:`rewardkit.probe.Case` (one dataset row: prompt, gold answer, a correct and a
+    wrong completion, the layout) and returns the attacked completion, or None where the attack
+    does not apply. ``expect`` is ``"wrong"`` (the completion does not answer correctly: it
+    should score no better than a wrong answer) or ``"flawed"`` (it answers correctly with a
+    defect: it should score below a clean correct answer). The probe runs a plugin's attacks
+    only on composites that use one of that plugin's rewards.
+    """

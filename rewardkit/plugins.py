@@ -215,6 +215,21 @@ class Registry:
             f"reward '{name}' is not registered{hint} (rewardkit plugins lists them){failed}"
         )
 
+    def attacks(self) -> list[tuple[str, dict[str, Any]]]:
+        """Attacks plugins register (the ``register_attacks`` hook): ``(plugin name, kwargs)``
+        pairs, in registration order; :mod:`rewardkit.probe` validates them."""
+        self.load()
+        out: list[tuple[str, dict[str, Any]]] = []
+        for impl in self.pm.hook.register_attacks.get_hookimpls():
+            def register(make: Any, _p: str = impl.plugin_name, **kwargs: Any) -> None:
+                out.append((_p, {"make": make, **kwargs}))
+
+            try:
+                impl.function(**{a: register for a in impl.argnames if a == "register"})
+            except Exception as e:  # noqa: BLE001 - named, one line, as for register_rewards
+                raise ConfigError(f"plugin '{impl.plugin_name}': register_attacks raised {_one_line(e)}") from None
+        return out
+
     def commands(self, subparsers: Any) -> None:
         """Let plugins add sub-commands (the ``register_commands`` hook)."""
         self.load()

@@ -140,4 +140,11 @@ def register_rewards(register):
     register(Math)
 
 
+@rewardkit.hookimpl
+def register_attacks(register):
+    from .attacks import register_all  # the probe's notation attacks for this reward
+
+    register_all(register)
+
+
 __all__ = ["Math"]
