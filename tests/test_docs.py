@@ -85,8 +85,9 @@ def blocks(doc: Path) -> list[Block]:
     return out
 
 
-def commands(text: str) -> list[str]:
-    """The command lines of a bash block: continuations joined, comments and blank lines dropped."""
+def commands(text: str) -> list[tuple[str, int]]:
+    """The command lines of a bash block with their exit status (0, or what a ``# exits N`` comment
+    after the line says): continuations joined, comments and blank lines dropped."""
     joined, cur = [], ""
     for raw in text.splitlines():
         if not cur and raw.lstrip().startswith("#"):
@@ -96,10 +97,11 @@ def commands(text: str) -> list[str]:
             cur += part.rstrip()[:-1].rstrip() + " "
             continue
         cur += part
+        status = re.search(r"\s#\s*exits (\d+)\b", cur)
         line = re.sub(r"\s+#(\s.*)?$", "", cur).strip()
         cur = ""
         if line:
-            joined.append(line)
+            joined.append((line, int(status.group(1)) if status else 0))
     return joined
 
 
@@ -381,7 +383,7 @@ def _post(url: str, body: dict):
 
 
 def run_bash(block: Block, box: Sandbox) -> None:
-    for n, command in enumerate(commands(block.text)):
+    for n, (command, status) in enumerate(commands(block.text)):
         if not_run_reason(command):
             continue
         if re.match(r"^(export )?[A-Z_]+=\S+$", command):  # a variable for the lines after it
@@ -397,7 +399,7 @@ def run_bash(block: Block, box: Sandbox) -> None:
         run = subprocess.run(["bash", "-c", script], check=False, cwd=box.root, env=box.env, capture_output=True,
                              text=True, timeout=300)
         print(f"{block.where}: `{command}` in {time.monotonic() - t0:.1f}s", flush=True)
-        assert run.returncode == 0, (
+        assert run.returncode == status, (
             f"{block.where}: `{command}` exited {run.returncode}\n--- stdout\n{run.stdout[-3000:]}"
             f"\n--- stderr\n{run.stderr[-5000:]}")
 
@@ -432,14 +434,16 @@ def test_every_block_of_the_doc_runs(doc, sandbox):
 
 
 def test_not_run_here_lists_only_lines_that_exist():
-    lines = [c for d in DOCS for b in blocks(d) if b.lang == "bash" for c in commands(b.text)]
+    lines = [c for d in DOCS for b in blocks(d) if b.lang == "bash" for c, _ in commands(b.text)]
     for pattern in NOT_RUN_HERE:
         assert any(re.search(pattern, c) for c in lines), f"NOT_RUN_HERE has a stale entry: {pattern}"
 
 
 def test_commands_joins_continuations_and_drops_comments():
-    text = "# a comment\nrewardkit score a.yaml b.jsonl   # adds reward\npython -m x ... \\\n  --flag 1\n\n"
-    assert commands(text) == ["rewardkit score a.yaml b.jsonl", "python -m x ... --flag 1"]
+    text = ("# a comment\nrewardkit score a.yaml b.jsonl   # adds reward\npython -m x ... \\\n  --flag 1\n\n"
+            "rewardkit probe c.yaml d.jsonl --fail-on high   # exits 1: findings\n")
+    assert commands(text) == [("rewardkit score a.yaml b.jsonl", 0), ("python -m x ... --flag 1", 0),
+                              ("rewardkit probe c.yaml d.jsonl --fail-on high", 1)]
 
 
 def test_every_doc_has_been_found():
