@@ -21,6 +21,7 @@ ON_ERROR = ("raise", "zero", "skip")
 ENTRY_KEYS = ("use", "weight", "as", "with", "on_error", "timeout")
 TOP_KEYS = ("rewards", "on_error", "timeout")
 RESERVED_LABELS = ("total",)
+FLOAT32_MAX = 3.4028234663852886e38  # the trainer holds rewards in float32: beyond this is inf there
 
 
 @dataclass(frozen=True)
@@ -46,24 +47,83 @@ class RewardsSpec:
     source: str = "<dict>"
 
 
-def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
-    """Parse a YAML file; returns the data and ``{entry index: line}`` for ``rewards:``."""
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, first: int, second: int):
+        super().__init__(key)
+        self.key, self.first, self.second = key, first, second
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                line = key_node.start_mark.line + 1
+                key = f"{key_node.tag}:{key_node.value}"
+                if key in seen:
+                    raise _DuplicateKey(str(key_node.value), seen[key], line)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """Parse a YAML file strictly; returns ``(data, root node)``.
+
+    Every problem is one :class:`ConfigError` line naming the file (and line where known): a
+    missing or unreadable file, bytes that are not UTF-8, a syntax error, a key written twice
+    (both lines named), nesting too deep to parse, or a number too long to convert.
+    """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a folder, expected a YAML config file") from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read config file ({e.strerror})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"{p}, line {line}: not UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8") from None
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(f"{p}{where}: YAML syntax error: {problem}") from None
+    except _DuplicateKey as e:
+        raise ConfigError(f"{p}, line {e.second}: key '{e.key:.60}' is written twice (lines {e.first} and "
+                          f"{e.second}); keep one") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: YAML nested too deeply to read") from None
+    except ValueError as e:  # int() of a number with thousands of digits
+        raise ConfigError(f"{p}: {' '.join(str(e).split())[:120]}") from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
+    """Parse a YAML file (see :func:`load_yaml`); returns the data and ``{entry index: line}`` for ``rewards:``."""
+    data, node = load_yaml(path)
     return data, _entry_lines(node)
+
+
+def key_lines(node: Any) -> dict[str, int]:
+    """Top-level key -> its 1-based line, for the root mapping node of :func:`load_yaml`."""
+    out: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                out[str(key.value)] = key.start_mark.line + 1
+    return out
 
 
 def _entry_lines(node: Any) -> dict[int, int]:
@@ -148,10 +208,14 @@ def _entry(entry: Any, where: str, on_error: str, timeout: float | None) -> Comp
         try:
             weight = float(str(weight).strip())
         except ValueError:
-            raise ConfigError(f"{where}: 'weight' must be a number, got {weight!r}") from None
-    weight = float(weight)
-    if not math.isfinite(weight):
-        raise ConfigError(f"{where}: 'weight' must be a finite number, got {weight!r}")
+            raise ConfigError(f"{where}: 'weight' must be a number, got {weight!r:.60}") from None
+    try:
+        weight = float(weight)
+    except OverflowError:  # an integer with hundreds of digits
+        weight = math.inf
+    if not math.isfinite(weight) or abs(weight) > FLOAT32_MAX:
+        raise ConfigError(f"{where}: 'weight' must be a finite number within +-{FLOAT32_MAX:.4g} "
+                          f"(the trainer sums rewards in float32), got {_short(entry.get('weight'))}")
     label = entry.get("as", use)
     if not isinstance(label, str) or not label.strip():
         raise ConfigError(f"{where}: 'as' must be a non-empty label, got {label!r}")
@@ -180,9 +244,14 @@ def _on_error(value: Any, where: str) -> str:
 def _timeout(value: Any, where: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{where}: expected a positive number of seconds, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10**6:
+        raise ConfigError(f"{where}: expected a positive number of seconds (at most 1e6), got {_short(value)}")
     return float(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
+    return text[:60]
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..compose import load
-from ..jsonl import atomic_output, dump_row, iter_rows
+from ..jsonl import atomic_output, dump_row, iter_rows, prints_to_stderr
 from ..pairs import MODES, PairStats, group_rows, make_pairs
 from ..progress import Progress
 from .score import batches, positive_int, score_rows
@@ -46,30 +46,30 @@ def non_negative_float(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    composite = load(args.config)  # config problems surface before any output
-    size = os.path.getsize(args.data) if os.path.exists(args.data) else 0
-    progress = Progress(size, f"scoring {os.path.basename(args.data)}")
-    rows = iter_rows(args.data, required=("prompt", "completion"))
+    with prints_to_stderr() as stdout:  # a reward's print() must not land in the JSONL
+        composite = load(args.config)  # config problems surface before any output
+        size = os.path.getsize(args.data) if os.path.isfile(args.data) else 0
+        progress = Progress(size, f"scoring {os.path.basename(args.data)}")
 
-    def scored() -> Iterator[tuple[dict[str, Any], float]]:
-        count, done = 0, 0
-        for batch in batches(rows, args.batch_size):
-            if progress.enabled:  # the input line lengths, re-measured only when a bar is shown
-                done += sum(len(dump_row(r).encode("utf-8")) for r in batch)
-            for row in score_rows(composite, batch):
-                yield row, row["reward"]
-            count += len(batch)
-            progress.update(done, count)
-        progress.close(size, count)
+        def scored() -> Iterator[tuple[dict[str, Any], float]]:
+            rows = iter_rows(args.data, required=("prompt", "completion"))
+            count, done = 0, 0
+            for batch in batches(rows, args.batch_size):
+                if progress.enabled:  # the input line lengths, re-measured only when a bar is shown
+                    done += sum(len(dump_row(r).encode("utf-8")) for _, r in batch)
+                for row in score_rows(composite, [r for _, r in batch], [ln for ln, _ in batch], args.data):
+                    yield row, row["reward"]
+                count += len(batch)
+                progress.update(done, count)
+            progress.close(size, count)
 
-    groups = group_rows(scored())  # every row is read and scored before the output is opened
-    stats = PairStats()
-    with atomic_output(args.output) as out:
-        for pair in make_pairs(groups, mode=args.mode, min_margin=args.min_margin, stats=stats):
-            out.write(dump_row(pair))
+        groups = group_rows(scored())  # every row is read and scored before the output is opened
+        stats = PairStats()
+        with atomic_output(args.output, stdout=stdout) as out:
+            for pair in make_pairs(groups, mode=args.mode, min_margin=args.min_margin, stats=stats):
+                out.write(dump_row(pair))
     print(f"pairs: {stats.summary()}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     errors = sum(composite.errors.values())
     if errors:
         print(f"{errors} rows took the on_error policy: {dict(composite.errors)}", file=sys.stderr)
     return 0
-
