@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise ConfigError(f"rewardkit train needs torch and transformers ({e.name} is missing): "
                           "pip install 'rewardkit[train]'") from None
+    if config.device is not None:  # `device: tpu`, or cuda without CUDA: one line, before any loading
+        from ..devices import resolve_device
+
+        dev = config.device.strip()
+        config.device = "auto" if dev == "auto" else resolve_device(dev, f"{args.config}, key 'device'")
     from ..grpo.distributed import is_main_process, shutdown
     from ..grpo.trainer import train
 
