@@ -112,12 +112,19 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             prompt_ids = prompt_ids.repeat_interleave(G, dim=0)  # (N, P)
             prompt_mask = prompt_mask.repeat_interleave(G, dim=0)  # (N, P)
             policy.eval()
-            samples = generate(policy, prompt_ids, prompt_mask, max_new_tokens=config.max_completion_length,
-                               eos_ids=eos_ids, pad_id=pad_id, temperature=config.temperature,
-                               top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
-                               repetition_penalty=config.repetition_penalty,
-                               suppress_ids=gen_kwargs.get("suppress_tokens", ()),
-                               min_new_tokens=gen_kwargs.get("min_new_tokens", 0), group_size=G)
+            try:
+                samples = generate(policy, prompt_ids, prompt_mask, max_new_tokens=config.max_completion_length,
+                                   eos_ids=eos_ids, pad_id=pad_id, temperature=config.temperature,
+                                   top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
+                                   repetition_penalty=config.repetition_penalty,
+                                   suppress_ids=gen_kwargs.get("suppress_tokens", ()),
+                                   min_new_tokens=gen_kwargs.get("min_new_tokens", 0), group_size=G)
+            except RuntimeError as e:  # torch.multinomial on inf/NaN probabilities: the weights diverged
+                if "inf" not in str(e) and "nan" not in str(e):
+                    raise
+                raise TrainingError(f"step {step + 1}: sampling got inf/NaN probabilities (the weights diverged; "
+                                    f"learning_rate {config.learning_rate:g}); the last good checkpoint is "
+                                    f"{_last_checkpoint(out_dir)}") from None
             completion_ids, completion_mask = samples.completion_ids, samples.completion_mask  # (N, T)
             lengths = completion_mask.sum(1)  # (N,)
             if config.mask_truncated_completions:
