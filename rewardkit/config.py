@@ -89,14 +89,18 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise ConfigError(f"{p}, line {line}: not UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8") from None
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here already
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        raise ConfigError(f"{p}, line {line}: YAML cannot hold character #x{e.character:04x}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())
         raise ConfigError(f"{p}{where}: YAML syntax error: {problem}") from None
     except _DuplicateKey as e:
         raise ConfigError(f"{p}, line {e.second}: key '{e.key:.60}' is written twice (lines {e.first} and "
@@ -106,7 +110,8 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     except ValueError as e:  # int() of a number with thousands of digits
         raise ConfigError(f"{p}: {' '.join(str(e).split())[:120]}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 
