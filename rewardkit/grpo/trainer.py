@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError, DataError, TrainingError
+from ..errors import ConfigError, DataError, RewardError, TrainingError
 from . import checkpoint as ckpt
 from . import losses as L
 from .config import TrainConfig
@@ -62,7 +62,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     policy.to(d.device)
     if config.use_peft:
         policy = add_lora(policy, config)
-    rows = list(dataset) if dataset is not None else load_dataset(config)
+    rows, lines = (list(dataset), []) if dataset is not None else read_dataset(config)
+    row_lines = {id(r): ln for r, ln in zip(rows, lines)}  # so a reward's row error names the file line
     composite = reward if reward is not None else load_reward(config)
     # No reference model at all when beta == 0; with LoRA the reference is the adapter switched off.
     ref_model = None
@@ -137,8 +138,11 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             rep_prompts = [p for p in prompts for _ in range(G)]
             columns = {k: [r.get(k) for r in batch for _ in range(G)]
                        for k in sorted({k for r in batch for k in r if k not in ("prompt", "completion")})}
-            scores = composite.score_components(prompts=rep_prompts, completions=completions,
-                                                completion_ids=id_lists, **columns)
+            try:
+                scores = composite.score_components(prompts=rep_prompts, completions=completions,
+                                                    completion_ids=id_lists, **columns)
+            except (RewardError, DataError) as e:
+                raise _at_dataset_line(e, step + 1, batch, G, row_lines, config.dataset) from None
             per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
                                      for i in range(len(completions))], dtype=torch.float32)  # (N, K)
             t_reward = time.perf_counter() - t0
@@ -453,13 +457,19 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
 
 
 def load_dataset(config: TrainConfig) -> list[dict[str, Any]]:
+    """The dataset's rows; a prompt that is not a non-empty text or chat is a DataError naming the line."""
+    return read_dataset(config)[0]
+
+
+def read_dataset(config: TrainConfig) -> tuple[list[dict[str, Any]], list[int]]:
+    """The dataset's rows and their 1-based lines (see :func:`load_dataset`)."""
     from ..jsonl import iter_rows
 
     if not config.dataset:
         raise ConfigError("train config: key 'dataset' is required (a JSONL file with a 'prompt' field)")
     from ..text import text_problem
 
-    rows = []
+    rows, lines = [], []
     for line, row in iter_rows(config.dataset, required=("prompt",)):
         problem = text_problem(row["prompt"], allow_empty=False)
         if problem is not None:  # an int, null, "" or a malformed chat: nothing to tokenize
@@ -468,9 +478,21 @@ def load_dataset(config: TrainConfig) -> list[dict[str, Any]]:
             raise DataError(f"{config.dataset}, line {line}: 'prompt' mixes plain text and chat messages; "
                             "use one form for every row")
         rows.append(row)
+        lines.append(line)
     if not rows:
         raise DataError(f"{config.dataset}: no rows")
-    return rows
+    return rows, lines
+
+
+def _at_dataset_line(e: RewardError | DataError, step: int, batch: Sequence[dict[str, Any]], G: int,
+                     row_lines: dict[int, int], dataset: str | None) -> Exception:
+    """A reward's error about one completion, naming the dataset line of its prompt and the step."""
+    row = getattr(e, "row", None)
+    line = row_lines.get(id(batch[row // G])) if row is not None and row // G < len(batch) else None
+    if line is None:
+        return e
+    msg = f"{dataset}, line {line} (step {step}, completion {row % G + 1} of {G}): {getattr(e, 'bare', str(e))}"
+    return RewardError(msg, label=e.label, row=row) if isinstance(e, RewardError) else DataError(msg)
 
 
 def load_reward(config: TrainConfig) -> Any:

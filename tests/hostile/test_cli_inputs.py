@@ -398,3 +398,14 @@ def test_train_that_diverges_stops_and_keeps_the_last_good_checkpoint(tmp_path, 
         for name in os.listdir(ckpt):
             if name.endswith(".safetensors"):
                 assert all(bool(torch.isfinite(t).all()) for t in load_file(ckpt / name).values()), ckpt
+
+
+@pytest.mark.slow
+def test_train_reward_error_names_the_dataset_line(tmp_path, tiny_model, plugin_env):
+    text = train_yaml(model=str(tiny_model), rewards="[{use: returns, with: {kind: complex}}]",
+                      max_completion_length="3", disable_tqdm="true")
+    write(tmp_path, {"t.yaml": text, "data.jsonl": '\n{"prompt": "a"}\n'})
+    run = run_cli("train", "t.yaml", cwd=tmp_path, env=plugin_env, timeout=180)
+    assert_one_line_error(run, "data.jsonl, line 2 (step 1, completion 1 of 2)", "reward 'returns'", "(1+2j)",
+                          status=1, max_seconds=180)
+    assert not (tmp_path / "run" / "final").exists()
