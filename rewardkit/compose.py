@@ -47,14 +47,15 @@ _SHARED_KWARGS = frozenset({"trainer_state", "log_metric", "log_extra"})
 
 
 def _fresh(value: Any) -> Any:
+    """A copy of ``value`` a reward may edit freely: JSON-like data (dicts, lists, scalars, which is
+    what rows and chat messages are) by a plain walk, 2-3x cheaper than ``copy.deepcopy``; a column
+    or batch is always returned as a new list."""
     if isinstance(value, _IMMUTABLE):
         return value
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [v if isinstance(v, _IMMUTABLE) else _deepcopy(v) for v in value]
-    return _deepcopy(value)
-
-
-def _deepcopy(value: Any) -> Any:
+        return [_fresh(v) for v in value]
     try:
         return copy.deepcopy(value)
     except Exception:  # noqa: BLE001 - an object that cannot be copied is passed as is
@@ -130,8 +131,11 @@ class Component:
     def _call(self, prompts: Sequence[Any], completions: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         # Each component gets its own copies: a reward that edits its inputs in place cannot change
         # what the next component (or the output row) sees.
-        prompts, completions = _fresh(prompts), _fresh(completions)
-        kwargs = {k: (v if k in _SHARED_KWARGS else _fresh(v)) for k, v in kwargs.items()}
+        try:
+            prompts, completions = _fresh(prompts), _fresh(completions)
+            kwargs = {k: (v if k in _SHARED_KWARGS else _fresh(v)) for k, v in kwargs.items()}
+        except RecursionError:
+            raise DataError("a row is nested too deeply to copy for the reward") from None
         if self.timeout is None:
             return self.reward.score(prompts, completions, **kwargs)
         # A daemon thread we can stop waiting for: works in any thread (no SIGALRM), never hangs
