@@ -25,6 +25,14 @@ from hostile.harness import (
 from hostile.rewards_plugin import SOURCE
 
 ROWS = [{"prompt": "p", "completion": "hello"}, {"prompt": "q", "completion": "hi!"}]
+# Only the plugins a case uses are imported (the math plugin alone takes seconds to import).
+LIGHT = {"REWARDKIT_LOAD_PLUGINS": "length,reward_model"}
+TORCH_S = 180  # a case that imports torch: generous, the test machine is shared
+
+
+def only(*plugins: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` plus REWARDKIT_LOAD_PLUGINS naming the light plugins and ``plugins``."""
+    return {**(env or {}), "REWARDKIT_LOAD_PLUGINS": ",".join([LIGHT["REWARDKIT_LOAD_PLUGINS"], *plugins])}
 
 
 def jsonl(rows: list) -> str:
@@ -34,7 +42,7 @@ def jsonl(rows: list) -> str:
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory) -> dict[str, str]:
     """The misbehaving rewards of rewards_plugin.py, installed as a third-party plugin."""
-    return make_plugin(tmp_path_factory.mktemp("site"), "rk_hostile", SOURCE)
+    return only("rk_hostile", env=make_plugin(tmp_path_factory.mktemp("site"), "rk_hostile", SOURCE))
 
 
 def write(folder: Path, files: dict[str, str | bytes]) -> None:
@@ -100,7 +108,7 @@ def test_score_bad_input_is_one_line_exit_2(case, tmp_path):
     files, extra, needles = SCORE_CASES[case]
     write(tmp_path, files)
     before = snapshot(tmp_path)
-    run = run_cli("score", "c.yaml", "d.jsonl", *extra, cwd=tmp_path)
+    run = run_cli("score", "c.yaml", "d.jsonl", *extra, cwd=tmp_path, env=LIGHT)
     assert_one_line_error(run, *needles)
     assert run.stdout == ""
     assert_unchanged(before, tmp_path)
@@ -115,7 +123,7 @@ def test_pairs_bad_data_is_one_line_exit_2(case, tmp_path):
     write(tmp_path, files)
     (tmp_path / "out.jsonl").write_text("keep\n")
     before = snapshot(tmp_path)
-    run = run_cli("pairs", "c.yaml", "d.jsonl", "-o", "out.jsonl", cwd=tmp_path)
+    run = run_cli("pairs", "c.yaml", "d.jsonl", "-o", "out.jsonl", cwd=tmp_path, env=LIGHT)
     assert_one_line_error(run, *needles)
     assert_unchanged(before, tmp_path)
 
@@ -200,7 +208,7 @@ def test_a_printing_reward_does_not_corrupt_stdout(verb, tmp_path, plugin_env):
     ("raise ImportError('no module named torchx')", "torchx"),
 ])
 def test_a_plugin_raising_at_import_is_a_failed_plugin(raise_stmt, needle, tmp_path):
-    env = make_plugin(tmp_path / "site", "rk_crash", raise_stmt + "\n")
+    env = only("rk_crash", env=make_plugin(tmp_path / "site", "rk_crash", raise_stmt + "\n"))
     write(tmp_path, {"c.yaml": OK_CFG, "d.jsonl": OK_DATA})
     run = run_cli("score", "c.yaml", "d.jsonl", cwd=tmp_path, env=env)
     assert run.returncode == 0 and len(run.stdout.splitlines()) == 2, run  # the rest works
@@ -222,7 +230,7 @@ Path(os.environ["RK_MARKER"]).write_text("imported")
 
 def test_version_and_help_import_no_plugin(tmp_path):
     marker = tmp_path / "imported.txt"
-    env = {**make_plugin(tmp_path / "site", "rk_slow", SLOW_IMPORT), "RK_MARKER": str(marker)}
+    env = {**only("rk_slow", env=make_plugin(tmp_path / "site", "rk_slow", SLOW_IMPORT)), "RK_MARKER": str(marker)}
     for args in (["--version"], ["--help"], ["score", "--help"], []):
         run = run_cli(*args, cwd=tmp_path, env=env)
         assert run.returncode in (0, 2) and "Traceback" not in run.stderr, run
@@ -242,7 +250,7 @@ def register_commands(subparsers):
 
 
 def test_a_plugin_whose_register_commands_raises_breaks_no_command(tmp_path):
-    env = make_plugin(tmp_path / "site", "rk_badcmd", BAD_COMMANDS)
+    env = only("rk_badcmd", env=make_plugin(tmp_path / "site", "rk_badcmd", BAD_COMMANDS))
     rm = run_cli("rm", "--help", cwd=tmp_path, env=env)
     assert rm.returncode == 0 and "train" in rm.stdout, rm
     listing = run_cli("plugins", cwd=tmp_path, env=env)
@@ -288,8 +296,8 @@ def test_train_bad_hyper_parameter_names_key_and_line(key, tmp_path):
 def test_train_bad_config_file(files, needles, tmp_path):
     write(tmp_path, files)
     before = snapshot(tmp_path)
-    run = run_cli("train", "t.yaml", cwd=tmp_path)
-    assert_one_line_error(run, *needles)
+    run = run_cli("train", "t.yaml", cwd=tmp_path, timeout=TORCH_S)
+    assert_one_line_error(run, *needles, max_seconds=TORCH_S)
     assert_unchanged(before, tmp_path)
 
 
@@ -297,11 +305,11 @@ def test_train_cuda_without_cuda(tmp_path):
     import torch
 
     write(tmp_path, {"t.yaml": train_yaml(device="cuda")})
-    run = run_cli("train", "t.yaml", cwd=tmp_path)
+    run = run_cli("train", "t.yaml", cwd=tmp_path, timeout=TORCH_S)
     if torch.cuda.is_available():  # then the device is fine and the run fails later, on model 'm'
-        assert_one_line_error(run, "'model'")
+        assert_one_line_error(run, "'model'", max_seconds=TORCH_S)
     else:
-        assert_one_line_error(run, "t.yaml", "'device'", "CUDA is not available")
+        assert_one_line_error(run, "t.yaml", "'device'", "CUDA is not available", max_seconds=TORCH_S)
 
 
 # -- rm train: pairs that teach nothing -------------------------------------------------------------
@@ -319,8 +327,8 @@ RM_CFG = ("model: {from_config: {arch: bert, hidden_size: 16, num_layers: 1, num
 def test_rm_train_refuses_when_no_usable_pair(rows, needles, tmp_path):
     write(tmp_path, {"rm.yaml": RM_CFG, "pairs.jsonl": jsonl(rows)})
     before = snapshot(tmp_path)
-    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path)
-    assert_one_line_error(run, *needles)
+    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, env=LIGHT, timeout=TORCH_S)
+    assert_one_line_error(run, *needles, max_seconds=TORCH_S)
     assert_unchanged(before, tmp_path)
 
 
@@ -335,8 +343,8 @@ def test_rm_train_refuses_when_no_usable_pair(rows, needles, tmp_path):
 def test_rm_train_bad_files(files, needles, tmp_path):
     write(tmp_path, files)
     before = snapshot(tmp_path)
-    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path)
-    assert_one_line_error(run, *needles)
+    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, env=LIGHT, timeout=TORCH_S)
+    assert_one_line_error(run, *needles, max_seconds=TORCH_S)
     assert_unchanged(before, tmp_path)
 
 
@@ -345,7 +353,7 @@ def test_rm_train_warns_and_drops_repeated_pairs(tmp_path):
     distinct = [{"prompt": f"q{i}", "chosen": f"good answer {i}", "rejected": f"bad {i}"} for i in range(8)]
     rows = distinct + [distinct[0]] * 20 + [{"prompt": "t", "chosen": "x", "rejected": "x"}]
     write(tmp_path, {"rm.yaml": RM_CFG + "eval_split: 0.25\n", "pairs.jsonl": jsonl(rows)})
-    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, timeout=300)
+    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, env=LIGHT, timeout=300)
     assert_bounded(run, max_seconds=300)
     assert run.returncode == 0, run
     warnings = [ln for ln in run.stderr.splitlines() if "dropped" in ln]
@@ -374,7 +382,7 @@ def tiny_model(tmp_path_factory) -> Path:
 def test_train_bad_dataset_rows(data, needles, tmp_path, tiny_model):
     write(tmp_path, {"t.yaml": train_yaml(model=str(tiny_model)), "data.jsonl": data})
     before = snapshot(tmp_path)
-    run = run_cli("train", "t.yaml", cwd=tmp_path, timeout=180)
+    run = run_cli("train", "t.yaml", cwd=tmp_path, env=LIGHT, timeout=180)
     assert_one_line_error(run, *needles, max_seconds=180)
     assert_unchanged(before, tmp_path, allow=("run",))
     assert not (tmp_path / "run" / "final").exists()
@@ -386,7 +394,7 @@ def test_train_that_diverges_stops_and_keeps_the_last_good_checkpoint(tmp_path, 
     text = train_yaml(model=str(tiny_model), learning_rate="1e30", max_steps="4", save_steps="1",
                       max_completion_length="4", device="auto", disable_tqdm="true", plot="false")
     write(tmp_path, {"t.yaml": text, "data.jsonl": jsonl(rows)})
-    run = run_cli("train", "t.yaml", cwd=tmp_path, timeout=300)
+    run = run_cli("train", "t.yaml", cwd=tmp_path, env=LIGHT, timeout=300)
     line = assert_one_line_error(run, "step ", status=1, max_seconds=300)
     kept = sorted((tmp_path / "run").glob("checkpoint-*"))
     assert kept and f"last good checkpoint is run/{kept[-1].name}" in line  # finite steps were saved
