@@ -341,10 +341,11 @@ def _get_class(reg: Any, c: _config.ComponentSpec) -> type[Reward]:
         raise type(e)(f"{c.where.rsplit(' (', 1)[0]}: {e}") from None
 
 
-def load(config: str | os.PathLike[str] | Mapping[str, Any], *, allow_keys: tuple[str, ...] = ()) -> Composite:
+def load(config: str | os.PathLike[str] | Mapping[str, Any], *, allow_keys: tuple[str, ...] = (),
+         source: str | None = None, lines: dict[int, int] | None = None) -> Composite:
     """Load a composite reward from a YAML path or a dict (see SPEC: ``rewards:``, ``on_error:``).
 
     Raises :class:`rewardkit.ConfigError` with a one-line message on any problem, before any
-    scoring starts.
+    scoring starts. ``source``/``lines``: see :func:`rewardkit.config.parse`.
     """
-    return build(_config.parse(config, allow_keys=allow_keys))
+    return build(_config.parse(config, allow_keys=allow_keys, source=source, lines=lines))

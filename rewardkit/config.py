@@ -118,7 +118,7 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
 def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
     """Parse a YAML file (see :func:`load_yaml`); returns the data and ``{entry index: line}`` for ``rewards:``."""
     data, node = load_yaml(path)
-    return data, _entry_lines(node)
+    return data, entry_lines(node)
 
 
 def key_lines(node: Any) -> dict[str, int]:
@@ -131,7 +131,8 @@ def key_lines(node: Any) -> dict[str, int]:
     return out
 
 
-def _entry_lines(node: Any) -> dict[int, int]:
+def entry_lines(node: Any) -> dict[int, int]:
+    """``{entry index: 1-based line}`` of the ``rewards:`` list (or a bare list) of a YAML root node."""
     lines: dict[int, int] = {}
     if isinstance(node, yaml.SequenceNode):  # a bare list of entries
         return {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
@@ -143,16 +144,18 @@ def _entry_lines(node: Any) -> dict[int, int]:
     return lines
 
 
-def parse(config: str | os.PathLike[str] | Mapping[str, Any] | list[Any], *, allow_keys: tuple[str, ...] = ()) -> RewardsSpec:
+def parse(config: str | os.PathLike[str] | Mapping[str, Any] | list[Any], *, allow_keys: tuple[str, ...] = (),
+          source: str | None = None, lines: dict[int, int] | None = None) -> RewardsSpec:
     """Validate a rewards config given as a YAML path or a dict.
 
     ``allow_keys`` lists other top-level keys a caller owns (the trainer's ``model:``, ...),
-    which are then ignored here rather than refused.
+    which are then ignored here rather than refused. For a dict, ``source`` and ``lines``
+    (entry index -> line) name where it was read from in messages (default ``<dict>``).
     """
     if isinstance(config, (Mapping, list)):
         data: Any = config
-        lines: dict[int, int] = {}
-        source = "<dict>"
+        lines = dict(lines or {})
+        source = source or "<dict>"
     else:
         data, lines = read_yaml(config)
         source = str(config)

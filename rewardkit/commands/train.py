@@ -48,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
     for key in ("model", "dataset", "rewards"):
         if getattr(config, key) is None:
             raise ConfigError(f"{args.config}: key '{key}' is required")
+    if isinstance(config.rewards, list):  # the rewards' structure and weights, before torch loads
+        from ..config import parse
+
+        source, lines = config.rewards_source()
+        parse({"rewards": config.rewards, "on_error": config.on_error}, source=source, lines=lines)
     _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
     if isinstance(args.resume, str):
         from pathlib import Path

@@ -9,7 +9,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ConfigError
 
@@ -98,6 +106,10 @@ class TrainConfig(BaseModel):
     log_completions: bool = True
     disable_tqdm: bool = False
 
+    # Where the config was read (for messages about an inline `rewards:` list): file, entry -> line.
+    _source: str = PrivateAttr("train config")
+    _reward_lines: dict[int, int] = PrivateAttr(default_factory=dict)
+
     @field_validator("scale_rewards", mode="before")
     @classmethod
     def _scale_rewards_bool(cls, v: Any) -> Any:
@@ -131,6 +143,10 @@ class TrainConfig(BaseModel):
         """Prompts one process samples per optimizer step."""
         return self.per_device_train_batch_size * self.gradient_accumulation_steps // self.num_generations
 
+    def rewards_source(self) -> tuple[str, dict[int, int]]:
+        """How messages about an inline ``rewards:`` list name it: the file, and entry -> line."""
+        return self._source, self._reward_lines
+
     @property
     def epsilon_low(self) -> float:
         return self.epsilon
@@ -155,12 +171,13 @@ class TrainConfig(BaseModel):
     def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a YAML file; relative ``model``/``dataset``/``rewards``/``output_dir`` paths that exist
         next to the file are resolved against its folder."""
-        from ..config import key_lines, load_yaml
+        from ..config import entry_lines, key_lines, load_yaml
 
         data, node = load_yaml(path)
         if data is None:
             data = {}
         config = cls.from_dict(data, str(path), key_lines(node))
+        config._source, config._reward_lines = str(path), entry_lines(node)
         base = Path(path).resolve().parent
         for key in ("model", "tokenizer", "dataset", "rewards"):
             value = getattr(config, key)

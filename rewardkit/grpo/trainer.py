@@ -502,7 +502,8 @@ def load_reward(config: TrainConfig) -> Any:
         raise ConfigError("train config: key 'rewards' is required (a list of {use: NAME} or a rewards YAML)")
     if isinstance(config.rewards, str):
         return load(config.rewards)
-    return load({"rewards": config.rewards, "on_error": config.on_error})
+    source, lines = config.rewards_source()
+    return load({"rewards": config.rewards, "on_error": config.on_error}, source=source, lines=lines)
 
 
 def to_cpu(x: Any) -> Any:

@@ -292,6 +292,8 @@ def test_train_bad_hyper_parameter_names_key_and_line(key, tmp_path):
     ({"t.yaml": train_yaml().encode() + b"# \xff\n"}, ["t.yaml, line 9", "not UTF-8"]),
     ({"t.yaml": train_yaml() + "seed: 3\nlearning_rate: 1\nseed: 4\n"}, ["t.yaml, line 11", "'seed'", "lines 9 and 11"]),
     ({"t.yaml": train_yaml(device="tpu")}, ["t.yaml", "'device'", "tpu"]),
+    ({"t.yaml": train_yaml(rewards="\n  - use: length\n  - {use: length, as: b, weight: .inf}")},
+     ["t.yaml, entry 2 (line 5)", "'weight'"]),
 ])
 def test_train_bad_config_file(files, needles, tmp_path):
     write(tmp_path, files)

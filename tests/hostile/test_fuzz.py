@@ -55,8 +55,9 @@ def _assert_one_line(e: BaseException) -> None:
     assert "\n" not in str(e) and str(e).strip(), repr(str(e))
 
 
-def _check_totals(totals: list[float]) -> None:
-    assert all(isinstance(t, float) and math.isfinite(t) for t in totals), totals
+def _check_totals(totals: list[float | None]) -> None:
+    # None: a row no component scored (SPEC: unscorable); anything else a finite float
+    assert all(t is None or (isinstance(t, float) and math.isfinite(t)) for t in totals), totals
     json.dumps(totals, allow_nan=False)  # what `score` writes is valid JSON
 
 
