@@ -88,6 +88,11 @@ class Cleaning:
                 f"both ways), {self.duplicates} duplicate(s)")
 
 
+def _tie(p: Pair) -> bool:
+    """Nothing to prefer: the same answer twice, or two answers with no text."""
+    return p.chosen == p.rejected or not (text_of(p.chosen).strip() or text_of(p.rejected).strip())
+
+
 def clean(pairs: list[Pair], stats: Cleaning, seen: set[str] | None = None) -> list[Pair]:
     """Pairs a Bradley-Terry model can learn from, in order: no ties, no pair given both ways, each
     pair once. ``seen`` holds pairs already used elsewhere (the train pairs, when cleaning eval
@@ -95,12 +100,12 @@ def clean(pairs: list[Pair], stats: Cleaning, seen: set[str] | None = None) -> l
     both_ways = set()
     keys = {pair_key(p.prompt, p.chosen, p.rejected) for p in pairs}
     for p in pairs:
-        if pair_key(p.prompt, p.rejected, p.chosen) in keys and text_of(p.chosen) != text_of(p.rejected):
+        if pair_key(p.prompt, p.rejected, p.chosen) in keys and not _tie(p):
             both_ways.add(pair_key(p.prompt, p.chosen, p.rejected))
     out, kept = [], set(seen or ())
     for p in pairs:
         k = pair_key(p.prompt, p.chosen, p.rejected)
-        if p.chosen == p.rejected or text_of(p.chosen) == text_of(p.rejected):
+        if _tie(p):
             stats.ties += 1
         elif k in both_ways:
             stats.contradictory += 1
