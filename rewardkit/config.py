@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,37 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+MAX_YAML_NODES = 1_000_000  # a config is small; more only comes from aliases ("billion laughs")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _check_expanded_size(root: Any) -> None:
+    """Refuse a document whose aliases expand it past MAX_YAML_NODES values: PyYAML shares
+    aliased objects, but anything that walks or prints the data (an error message) expands them."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # a node that contains itself (&a [*a]) counts once
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        if total > MAX_YAML_NODES:
+            raise _TooLarge
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        size(root)
+
+
 def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     """Parse a YAML file strictly; returns ``(data, root node)``.
 
@@ -93,6 +125,7 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     try:
         loader = _StrictLoader(text)  # the reader refuses control characters here already
         node = loader.get_single_node()
+        _check_expanded_size(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
@@ -105,9 +138,14 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     except _DuplicateKey as e:
         raise ConfigError(f"{p}, line {e.second}: key '{e.key:.60}' is written twice (lines {e.first} and "
                           f"{e.second}); keep one") from None
+    except _TooLarge:
+        raise ConfigError(f"{p}: YAML expands to more than {MAX_YAML_NODES:,} values through aliases "
+                          "(&anchor/*alias); write the values out") from None
     except RecursionError:
         raise ConfigError(f"{p}: YAML nested too deeply to read") from None
     except ValueError as e:  # int() of a number with thousands of digits
+        if "digits" in str(e):
+            raise ConfigError(f"{p}: a number has more than {sys.get_int_max_str_digits()} digits") from None
         raise ConfigError(f"{p}: {' '.join(str(e).split())[:120]}") from None
     finally:
         if loader is not None:

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             setattr(config, key, value)
         except ValueError as e:  # pydantic's ValidationError
-            raise ConfigError(f"--{key.replace('_', '-')}: {str(e).splitlines()[-1].strip()}") from None
+            msg = e.errors()[0]["msg"] if hasattr(e, "errors") else str(e)
+            raise ConfigError(f"--{key.replace('_', '-')}: {msg}, got {value!r:.60}") from None
     for key in ("model", "dataset", "rewards"):
         if getattr(config, key) is None:
             raise ConfigError(f"{args.config}: key '{key}' is required")

@@ -75,6 +75,11 @@ SCORE_CASES = {
                        ["c.yaml, line 3", "'rewards'", "lines 1 and 3"]),
     "key twice in an entry": ({"c.yaml": "rewards:\n  - use: length\n    weight: 1\n    weight: 2\n",
                                "d.jsonl": OK_DATA}, [], ["c.yaml", "'weight'", "lines 3 and 4"]),
+    "alias bomb": ({"c.yaml": "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "rewards: [*a8]\n",
+        "d.jsonl": OK_DATA}, [], ["c.yaml", "aliases"]),
+    "5,000-digit option": ({"c.yaml": "rewards:\n  - use: length\n    with: {max_tokens: " + "9" * 5000 + "}\n",
+                            "d.jsonl": OK_DATA}, [], ["c.yaml", "more than 4300 digits"]),
     "timeout .inf": ({"c.yaml": "rewards:\n  - use: length\n    timeout: .inf\n", "d.jsonl": OK_DATA}, [],
                      ["c.yaml", "'timeout'"]),
     "data not UTF-8": ({"c.yaml": OK_CFG, "d.jsonl": OK_DATA.encode() + b'{"completion": "\xff"}\n'}, [],
@@ -301,6 +306,12 @@ def test_train_bad_config_file(files, needles, tmp_path):
     run = run_cli("train", "t.yaml", cwd=tmp_path, timeout=TORCH_S)
     assert_one_line_error(run, *needles, max_seconds=TORCH_S)
     assert_unchanged(before, tmp_path)
+
+
+def test_train_override_out_of_range(tmp_path):
+    write(tmp_path, {"t.yaml": train_yaml()})
+    run = run_cli("train", "t.yaml", "--max-steps", str(10**12), cwd=tmp_path)
+    assert_one_line_error(run, "--max-steps", "less than or equal to")
 
 
 def test_train_cuda_without_cuda(tmp_path):
