@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ ON_ERROR = ("raise", "zero", "skip")
 ENTRY_KEYS = ("use", "weight", "as", "with", "on_error", "timeout")
 TOP_KEYS = ("rewards", "on_error", "timeout")
 RESERVED_LABELS = ("total",)
+FLOAT32_MAX = 3.4028234663852886e38  # the trainer holds rewards in float32: beyond this is inf there
 
 
 @dataclass(frozen=True)
@@ -46,27 +48,129 @@ class RewardsSpec:
     source: str = "<dict>"
 
 
-def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
-    """Parse a YAML file; returns the data and ``{entry index: line}`` for ``rewards:``."""
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, first: int, second: int):
+        super().__init__(key)
+        self.key, self.first, self.second = key, first, second
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                line = key_node.start_mark.line + 1
+                key = f"{key_node.tag}:{key_node.value}"
+                if key in seen:
+                    raise _DuplicateKey(str(key_node.value), seen[key], line)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+MAX_YAML_NODES = 1_000_000  # a config is small; more only comes from aliases ("billion laughs")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _check_expanded_size(root: Any) -> None:
+    """Refuse a document whose aliases expand it past MAX_YAML_NODES values: PyYAML shares
+    aliased objects, but anything that walks or prints the data (an error message) expands them."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # a node that contains itself (&a [*a]) counts once
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        if total > MAX_YAML_NODES:
+            raise _TooLarge
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        size(root)
+
+
+def load_yaml(path: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """Parse a YAML file strictly; returns ``(data, root node)``.
+
+    Every problem is one :class:`ConfigError` line naming the file (and line where known): a
+    missing or unreadable file, bytes that are not UTF-8, a syntax error, a key written twice
+    (both lines named), nesting too deep to parse, or a number too long to convert.
+    """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a folder, expected a YAML config file") from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read config file ({e.strerror})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"{p}, line {line}: not UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8") from None
+    loader = None
+    try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here already
+        node = loader.get_single_node()
+        _check_expanded_size(node)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        raise ConfigError(f"{p}, line {line}: YAML cannot hold character #x{e.character:04x}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())
         raise ConfigError(f"{p}{where}: YAML syntax error: {problem}") from None
-    return data, _entry_lines(node)
+    except _DuplicateKey as e:
+        raise ConfigError(f"{p}, line {e.second}: key '{e.key:.60}' is written twice (lines {e.first} and "
+                          f"{e.second}); keep one") from None
+    except _TooLarge:
+        raise ConfigError(f"{p}: YAML expands to more than {MAX_YAML_NODES:,} values through aliases "
+                          "(&anchor/*alias); write the values out") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: YAML nested too deeply to read") from None
+    except ValueError as e:  # int() of a number with thousands of digits
+        if "digits" in str(e):
+            raise ConfigError(f"{p}: a number has more than {sys.get_int_max_str_digits()} digits") from None
+        raise ConfigError(f"{p}: {' '.join(str(e).split())[:120]}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, node
 
 
-def _entry_lines(node: Any) -> dict[int, int]:
+def read_yaml(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
+    """Parse a YAML file (see :func:`load_yaml`); returns the data and ``{entry index: line}`` for ``rewards:``."""
+    data, node = load_yaml(path)
+    return data, entry_lines(node)
+
+
+def key_lines(node: Any) -> dict[str, int]:
+    """Top-level key -> its 1-based line, for the root mapping node of :func:`load_yaml`."""
+    out: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                out[str(key.value)] = key.start_mark.line + 1
+    return out
+
+
+def entry_lines(node: Any) -> dict[int, int]:
+    """``{entry index: 1-based line}`` of the ``rewards:`` list (or a bare list) of a YAML root node."""
     lines: dict[int, int] = {}
     if isinstance(node, yaml.SequenceNode):  # a bare list of entries
         return {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
@@ -78,16 +182,18 @@ def _entry_lines(node: Any) -> dict[int, int]:
     return lines
 
 
-def parse(config: str | os.PathLike[str] | Mapping[str, Any] | list[Any], *, allow_keys: tuple[str, ...] = ()) -> RewardsSpec:
+def parse(config: str | os.PathLike[str] | Mapping[str, Any] | list[Any], *, allow_keys: tuple[str, ...] = (),
+          source: str | None = None, lines: dict[int, int] | None = None) -> RewardsSpec:
     """Validate a rewards config given as a YAML path or a dict.
 
     ``allow_keys`` lists other top-level keys a caller owns (the trainer's ``model:``, ...),
-    which are then ignored here rather than refused.
+    which are then ignored here rather than refused. For a dict, ``source`` and ``lines``
+    (entry index -> line) name where it was read from in messages (default ``<dict>``).
     """
     if isinstance(config, (Mapping, list)):
         data: Any = config
-        lines: dict[int, int] = {}
-        source = "<dict>"
+        lines = dict(lines or {})
+        source = source or "<dict>"
     else:
         data, lines = read_yaml(config)
         source = str(config)
@@ -148,10 +254,14 @@ def _entry(entry: Any, where: str, on_error: str, timeout: float | None) -> Comp
         try:
             weight = float(str(weight).strip())
         except ValueError:
-            raise ConfigError(f"{where}: 'weight' must be a number, got {weight!r}") from None
-    weight = float(weight)
-    if not math.isfinite(weight):
-        raise ConfigError(f"{where}: 'weight' must be a finite number, got {weight!r}")
+            raise ConfigError(f"{where}: 'weight' must be a number, got {weight!r:.60}") from None
+    try:
+        weight = float(weight)
+    except OverflowError:  # an integer with hundreds of digits
+        weight = math.inf
+    if not math.isfinite(weight) or abs(weight) > FLOAT32_MAX:
+        raise ConfigError(f"{where}: 'weight' must be a finite number within +-{FLOAT32_MAX:.4g} "
+                          f"(the trainer sums rewards in float32), got {_short(entry.get('weight'))}")
     label = entry.get("as", use)
     if not isinstance(label, str) or not label.strip():
         raise ConfigError(f"{where}: 'as' must be a non-empty label, got {label!r}")
@@ -180,9 +290,14 @@ def _on_error(value: Any, where: str) -> str:
 def _timeout(value: Any, where: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{where}: expected a positive number of seconds, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10**6:
+        raise ConfigError(f"{where}: expected a positive number of seconds (at most 1e6), got {_short(value)}")
     return float(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
+    return text[:60]
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:

@@ -33,3 +33,11 @@ class RewardError(RewardkitError, RuntimeError):
         super().__init__(message)
         self.label = label
         self.row = row
+
+
+class TrainingError(RewardkitError, RuntimeError):
+    """A training run cannot go on: its loss, gradient norm or weights became inf/NaN.
+
+    The config was valid, so this is a run-time failure (the CLI exits 1, as for a reward that
+    fails); checkpoints saved before the failing step are kept and nothing non-finite is saved.
+    """

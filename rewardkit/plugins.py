@@ -133,7 +133,9 @@ class Registry:
             try:
                 module = ep.load()
                 self.pm.register(module, name=ep.name)
-            except Exception as e:  # noqa: BLE001 - one broken plugin must not break the others
+            # BaseException: a plugin raising SystemExit or KeyboardInterrupt at import must not end
+            # every command either (the cost: a real Ctrl-C during that import fails this plugin only).
+            except BaseException as e:  # noqa: BLE001 - one broken plugin must not break the others
                 self._failed.append(FailedPlugin(ep.name, dist_name, version, _one_line(e)))
                 continue
             self._dists[ep.name] = (dist_name, version)
@@ -151,7 +153,7 @@ class Registry:
             try:
                 kwargs = {"register": register}
                 impl.function(**{a: kwargs[a] for a in impl.argnames})
-            except Exception as e:
+            except BaseException as e:
                 if isinstance(e, ConfigError) and "registered twice" in str(e):
                     raise
                 self._failed.append(FailedPlugin(impl.plugin_name, dist, version, _one_line(e)))
@@ -230,10 +232,24 @@ class Registry:
                 raise ConfigError(f"plugin '{impl.plugin_name}': register_attacks raised {_one_line(e)}") from None
         return out
 
-    def commands(self, subparsers: Any) -> None:
-        """Let plugins add sub-commands (the ``register_commands`` hook)."""
+    def commands(self, subparsers: Any) -> list[str]:
+        """Let plugins add sub-commands (the ``register_commands`` hook); returns the verbs added.
+
+        A plugin whose hook raises is recorded as failed (``rewardkit plugins`` shows it) and the
+        verbs it added before raising are kept; the other plugins' verbs still work.
+        """
         self.load()
-        self.pm.hook.register_commands(subparsers=subparsers)
+        added: list[str] = []
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            before = set(subparsers.choices)
+            try:
+                impl.function(**{a: subparsers for a in impl.argnames if a == "subparsers"})
+            except BaseException as e:  # noqa: BLE001 - one broken plugin must not break the others
+                dist, version = self._dists.get(impl.plugin_name, (impl.plugin_name, ""))
+                self._failed.append(FailedPlugin(impl.plugin_name, dist, version,
+                                                 f"register_commands raised {_one_line(e)}"))
+            added.extend(sorted(set(subparsers.choices) - before))
+        return added
 
 
 def _one_line(e: BaseException) -> str:

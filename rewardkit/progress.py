@@ -31,6 +31,8 @@ class NoBar:
 
     def update(self, n: int = 1) -> None: ...
 
+    def close(self) -> None: ...
+
     def __enter__(self) -> Self:
         return self
 
@@ -63,3 +65,10 @@ def row_bar(path: str | os.PathLike[str], desc: str, *, file: TextIO | None = No
         bar.total = count_rows(path) or None  # unreadable or empty: a plain counter
         bar.refresh()
     return bar
+
+
+def count_bar(total: int, desc: str, *, unit: str = "it", enabled: bool = True, **tqdm_kwargs: Any) -> Any:
+    """A tqdm bar over ``total`` items of work (not file rows); a :class:`NoBar` without tqdm."""
+    if tqdm is None:
+        return NoBar()
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True, **tqdm_kwargs)

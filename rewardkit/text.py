@@ -53,3 +53,26 @@ def texts_of(xs: Sequence[TextOrChat | None]) -> list[str]:
 def is_chat(x: Any) -> bool:
     """True when ``x`` is a chat message list rather than a plain string."""
     return isinstance(x, (list, tuple)) and (not x or isinstance(x[0], dict))
+
+
+def text_problem(x: Any, *, allow_empty: bool = True) -> str | None:
+    """Why ``x`` is not a prompt/completion (a string or a list of chat messages), or None if it is.
+
+    A chat message is a mapping with a string ``role`` and a ``content`` that is a string, a list
+    of content parts, or null. ``allow_empty=False`` also refuses ``""``, whitespace and ``[]``.
+    """
+    if isinstance(x, str):
+        return None if allow_empty or x.strip() else "is empty"
+    if isinstance(x, list):
+        if not x:
+            return None if allow_empty else "is an empty chat"
+        for i, m in enumerate(x):
+            if not isinstance(m, dict):
+                return f"message {i + 1} is {type(m).__name__}, expected {{\"role\": ..., \"content\": ...}}"
+            if not isinstance(m.get("role"), str):
+                return f"message {i + 1} has no string 'role'"
+            if not isinstance(m.get("content"), (str, list, type(None))):
+                return f"message {i + 1} has a 'content' of type {type(m.get('content')).__name__}"
+        return None
+    shown = "null" if x is None else f"{type(x).__name__} {x!r:.40}"
+    return f"is {shown}, expected a string or a list of chat messages"

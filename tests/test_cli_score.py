@@ -87,7 +87,7 @@ def test_missing_column_exits_2_naming_reward_row_and_column(tmp_path, capsys):
     assert main(["score", str(cfg), str(data), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
-    assert "reward 'echo_column'" in err and "row 0" in err and "column 't' is missing" in err, err
+    assert "d.jsonl, line 1: reward 'echo_column'" in err and "column 't' is missing" in err, err
     assert not out.exists()
 
 BAD = [
@@ -133,7 +133,7 @@ def test_reward_failing_at_run_time_exits_1_and_keeps_output(tmp_path, capsys):
     out = tmp_path / "o.jsonl"
     out.write_text("keep\n")
     assert main(["score", str(cfg), str(data), "-o", str(out)]) == 1
-    assert "reward 'flaky' (flaky) raised on row 1" in capsys.readouterr().err
+    assert "d.jsonl, line 2: reward 'flaky' (flaky) raised ZeroDivisionError" in capsys.readouterr().err
     assert out.read_text() == "keep\n"
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..compose import load
-from ..jsonl import atomic_output, dump_row, iter_rows
+from ..jsonl import atomic_output, dump_row, iter_rows, prints_to_stderr
 from ..pairs import MODES, PairStats, group_rows, make_pairs
 from ..progress import row_bar
 from .score import batches, positive_int, score_rows
@@ -46,24 +46,24 @@ def non_negative_float(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    composite = load(args.config)  # config problems surface before any output
-    rows = iter_rows(args.data, required=("prompt", "completion"))
+    with prints_to_stderr() as stdout:  # a reward's print() must not land in the JSONL
+        composite = load(args.config)  # config problems surface before any output
 
-    def scored() -> Iterator[tuple[dict[str, Any], float]]:
-        with row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
-            for batch in batches(rows, args.batch_size):
-                for row in score_rows(composite, batch):
-                    yield row, row["reward"]
-                bar.update(len(batch))
+        def scored() -> Iterator[tuple[dict[str, Any], float]]:
+            rows = iter_rows(args.data, required=("prompt", "completion"))
+            with row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
+                for batch in batches(rows, args.batch_size):
+                    for row in score_rows(composite, [r for _, r in batch], [ln for ln, _ in batch], args.data):
+                        yield row, row["reward"]
+                    bar.update(len(batch))
 
-    groups = group_rows(scored())  # every row is read and scored before the output is opened
-    stats = PairStats()
-    with atomic_output(args.output) as out:
-        for pair in make_pairs(groups, mode=args.mode, min_margin=args.min_margin, stats=stats):
-            out.write(dump_row(pair))
+        groups = group_rows(scored())  # every row is read and scored before the output is opened
+        stats = PairStats()
+        with atomic_output(args.output, stdout=stdout) as out:
+            for pair in make_pairs(groups, mode=args.mode, min_margin=args.min_margin, stats=stats):
+                out.write(dump_row(pair))
     print(f"pairs: {stats.summary()}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     errors = sum(composite.errors.values())
     if errors:
         print(f"{errors} rows took the on_error policy: {dict(composite.errors)}", file=sys.stderr)
     return 0
-

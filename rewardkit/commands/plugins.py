@@ -15,9 +15,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def plugin_commands() -> list[str]:
+    """The verbs plugins add to ``rewardkit`` (their ``register_commands`` run on a scratch parser)."""
+    scratch = argparse.ArgumentParser(prog="rewardkit", add_help=False)
+    return registry().commands(scratch.add_subparsers())
+
+
 def run(args: argparse.Namespace) -> int:
     reg = registry()
     rewards = reg.rewards()
+    commands = plugin_commands()
     failed = reg.failed()
     if args.json:
         rows = [info.as_dict() for info in rewards.values()] + [f.as_dict() for f in failed]
@@ -36,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
             default = "required" if meta["required"] else f"= {meta['default']!r}"
             desc = f"  {meta['description']}" if meta["description"] else ""
             print(f"    {opt}: {meta['type']} {default}{desc}")
+    if commands:
+        print(f"commands added by plugins: {', '.join(commands)}")
     for f in failed:
         print(f"{f.name}  ({f.distribution} {f.version})  FAILED TO LOAD")
         print(f"  {f.error}")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compose import Composite, load
-from ..jsonl import atomic_output, dump_row, iter_rows
+from ..errors import DataError, RewardError, RewardkitError
+from ..jsonl import atomic_output, dump_row, iter_rows, prints_to_stderr
 from ..progress import row_bar
 
 
@@ -61,10 +62,11 @@ class Stats:
         return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
 
 
-def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for _, row in rows:
-        batch.append(row)
+def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """``(line, row)`` pairs from :func:`iter_rows` in lists of ``size``."""
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for item in rows:
+        batch.append(item)
         if len(batch) >= size:
             yield batch
             batch = []
@@ -72,13 +74,23 @@ def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[l
         yield batch
 
 
-def score_rows(composite: Composite, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Score a batch of rows; each output row is the input row plus ``reward`` and ``rewards``."""
+def score_rows(composite: Composite, rows: list[dict[str, Any]], lines: list[int] | None = None,
+               source: str | None = None) -> list[dict[str, Any]]:
+    """Score a batch of rows; each output row is the input row plus ``reward`` and ``rewards``.
+
+    With ``lines`` (each row's 1-based line in ``source``) an error about one row names the file
+    and line rather than the row's index in the batch.
+    """
     keys = sorted({k for r in rows for k in r if k not in ("prompt", "completion")})
     columns = {k: [r.get(k) for r in rows] for k in keys}
-    scores = composite.score_components(
-        prompts=[r.get("prompt", "") for r in rows], completions=[r["completion"] for r in rows], **columns
-    )
+    try:
+        scores = composite.score_components(
+            prompts=[r.get("prompt", "") for r in rows], completions=[r["completion"] for r in rows], **columns
+        )
+    except (RewardError, DataError) as e:
+        if lines is None or source is None:
+            raise
+        raise _located(e, lines, source) from None
     totals = composite.totals(scores)
     return [
         {**row, "reward": totals[i], "rewards": {label: s[i] for label, s in scores.items()}}
@@ -86,20 +98,40 @@ def score_rows(composite: Composite, rows: list[dict[str, Any]]) -> list[dict[st
     ]
 
 
+def _located(e: RewardError | DataError, lines: list[int], source: str) -> RewardkitError:
+    """The same error, naming the input file and line(s) instead of a row of the batch."""
+    row = getattr(e, "row", None)
+    where = f"{source}, line {lines[row]}" if row is not None else f"{source}, lines {lines[0]}-{lines[-1]}"
+    msg = f"{where}: {getattr(e, 'bare', str(e))}"
+    return RewardError(msg, label=e.label, row=row) if isinstance(e, RewardError) else DataError(msg)
+
+
+def score_file(composite: Composite, path: str, batch_size: int, bar: Any = None) -> Iterator[dict[str, Any]]:
+    """Scored rows of a JSONL file, batch by batch; errors name the file and line.
+
+    ``bar`` (a :func:`rewardkit.progress.row_bar`) advances by each batch's rows.
+    """
+    for batch in batches(iter_rows(path, required=("completion",)), batch_size):
+        rows = [r for _, r in batch]
+        yield from score_rows(composite, rows, [ln for ln, _ in batch], path)
+        if bar is not None:
+            bar.update(len(batch))
+
+
 def run(args: argparse.Namespace) -> int:
-    composite = load(args.config)  # every config problem surfaces before any output is written
-    stats = {label: Stats() for label in [*composite.labels, "total"]}
-    count = 0
-    with atomic_output(args.output) as out, row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
-        rows = iter_rows(args.data, required=("completion",))
-        for batch in batches(rows, args.batch_size):
-            for row in score_rows(composite, batch):
+    # Rewards run with print() sent to stderr: the JSONL on stdout holds rows only.
+    with prints_to_stderr() as stdout:
+        composite = load(args.config)  # every config problem surfaces before any output is written
+        stats = {label: Stats() for label in [*composite.labels, "total"]}
+        count = 0
+        with atomic_output(args.output, stdout=stdout) as out, \
+                row_bar(args.data, f"scoring {os.path.basename(args.data)}") as bar:
+            for row in score_file(composite, args.data, args.batch_size, bar):
                 out.write(dump_row(row))
                 for label, s in row["rewards"].items():
                     stats[label].add(s)
                 stats["total"].add(row["reward"])
-            count += len(batch)
-            bar.update(len(batch))
+                count += 1
     print_summary(stats, composite, count, args.output)
     return 0
 

@@ -44,10 +44,16 @@ def run(args: argparse.Namespace) -> int:
         try:
             setattr(config, key, value)
         except ValueError as e:  # pydantic's ValidationError
-            raise ConfigError(f"--{key.replace('_', '-')}: {str(e).splitlines()[-1].strip()}") from None
+            msg = e.errors()[0]["msg"] if hasattr(e, "errors") else str(e)
+            raise ConfigError(f"--{key.replace('_', '-')}: {msg}, got {value!r:.60}") from None
     for key in ("model", "dataset", "rewards"):
         if getattr(config, key) is None:
             raise ConfigError(f"{args.config}: key '{key}' is required")
+    if isinstance(config.rewards, list):  # the rewards' structure and weights, before torch loads
+        from ..config import parse
+
+        source, lines = config.rewards_source()
+        parse({"rewards": config.rewards, "on_error": config.on_error}, source=source, lines=lines)
     _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
     if isinstance(args.resume, str):
         from pathlib import Path
@@ -61,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise ConfigError(f"rewardkit train needs torch and transformers ({e.name} is missing): "
                           "pip install 'rewardkit[train]'") from None
+    if config.device is not None:  # `device: tpu`, or cuda without CUDA: one line, before any loading
+        from ..devices import resolve_device
+
+        dev = config.device.strip()
+        config.device = "auto" if dev == "auto" else resolve_device(dev, f"{args.config}, key 'device'")
     from ..grpo.distributed import is_main_process, shutdown
     from ..grpo.trainer import train
 

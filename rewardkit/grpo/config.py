@@ -9,9 +9,19 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ConfigError
+
+MAX_TOKENS = 1 << 20  # a prompt or completion length beyond any model's context: a typo, not a plan
 
 
 class TrainConfig(BaseModel):
@@ -23,7 +33,8 @@ class TrainConfig(BaseModel):
     ``num_generations`` prompts (it must divide evenly: groups are never split).
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # No float option may be inf or NaN (`learning_rate: .inf` would train non-finite weights).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # What to train, on what, against which rewards.
     model: str | None = Field(None, description="local folder or hub id of a causal LM")
@@ -34,12 +45,12 @@ class TrainConfig(BaseModel):
     output_dir: str = "runs/grpo"
 
     # Sampling.
-    num_generations: int = Field(8, ge=2)
-    max_prompt_length: int | None = Field(512, ge=1)
-    max_completion_length: int = Field(256, ge=1)
+    num_generations: int = Field(8, ge=2, le=10**6)
+    max_prompt_length: int | None = Field(512, ge=1, le=MAX_TOKENS)
+    max_completion_length: int = Field(256, ge=1, le=MAX_TOKENS)
     temperature: float = Field(1.0, gt=0)
     top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(0, ge=0)
+    top_k: int = Field(0, ge=0, le=2**31 - 1)
     min_p: float | None = Field(None, ge=0, le=1)
     repetition_penalty: float = Field(1.0, gt=0)
     generation_kwargs: dict[Literal["suppress_tokens", "min_new_tokens"], Any] | None = Field(
@@ -53,25 +64,25 @@ class TrainConfig(BaseModel):
     use_bias_correction_kl: bool = True
     loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo"] = "dapo"
     scale_rewards: Literal["group", "batch", "none"] = "group"
-    num_iterations: int = Field(1, ge=1)
+    num_iterations: int = Field(1, ge=1, le=10**6)
     mask_truncated_completions: bool = False
 
     # Optimisation.
     learning_rate: float = Field(1e-6, ge=0)
     lr_scheduler_type: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
     warmup_ratio: float = Field(0.0, ge=0, le=1)
-    warmup_steps: int = Field(0, ge=0)
+    warmup_steps: int = Field(0, ge=0, le=10**9)
     weight_decay: float = Field(0.0, ge=0)
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
+    adam_beta1: float = Field(0.9, ge=0, lt=1)
+    adam_beta2: float = Field(0.999, ge=0, lt=1)
+    adam_epsilon: float = Field(1e-8, gt=0)
     max_grad_norm: float | None = Field(1.0, ge=0)
-    per_device_train_batch_size: int = Field(8, ge=1)
-    gradient_accumulation_steps: int = Field(1, ge=1)
-    max_steps: int = -1
-    num_train_epochs: float = Field(1.0, gt=0)
+    per_device_train_batch_size: int = Field(8, ge=1, le=10**6)
+    gradient_accumulation_steps: int = Field(1, ge=1, le=10**6)
+    max_steps: int = Field(-1, ge=-1, le=10**9)
+    num_train_epochs: float = Field(1.0, gt=0, le=10**6)
     shuffle_dataset: bool = True
-    seed: int = 42
+    seed: int = Field(42, ge=0, lt=2**32, description="0 <= seed < 2**32 (numpy's range)")
 
     # Precision and device.
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
@@ -85,8 +96,8 @@ class TrainConfig(BaseModel):
     lora_target_modules: list[str] | str | None = None
 
     # Logging and checkpoints.
-    logging_steps: int = Field(1, ge=1)
-    save_steps: int = Field(500, ge=0)
+    logging_steps: int = Field(1, ge=1, le=10**9)
+    save_steps: int = Field(500, ge=0, le=10**9)
     save_total_limit: int | None = Field(None, ge=1)
     report_to: list[Literal["tensorboard"]] | Literal["tensorboard", "none"] | None = None
     plot: bool = True
@@ -94,6 +105,10 @@ class TrainConfig(BaseModel):
     # plus `step`), ready for `rewardkit annotate` and `rewardkit pairs`. TRL's name; TRL logs a sample.
     log_completions: bool = True
     disable_tqdm: bool = False
+
+    # Where the config was read (for messages about an inline `rewards:` list): file, entry -> line.
+    _source: str = PrivateAttr("train config")
+    _reward_lines: dict[int, int] = PrivateAttr(default_factory=dict)
 
     @field_validator("scale_rewards", mode="before")
     @classmethod
@@ -128,6 +143,10 @@ class TrainConfig(BaseModel):
         """Prompts one process samples per optimizer step."""
         return self.per_device_train_batch_size * self.gradient_accumulation_steps // self.num_generations
 
+    def rewards_source(self) -> tuple[str, dict[int, int]]:
+        """How messages about an inline ``rewards:`` list name it: the file, and entry -> line."""
+        return self._source, self._reward_lines
+
     @property
     def epsilon_low(self) -> float:
         return self.epsilon
@@ -138,25 +157,27 @@ class TrainConfig(BaseModel):
         return self.epsilon if self.epsilon_high is None else self.epsilon_high
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "<dict>") -> TrainConfig:
-        """Validate a mapping; any problem is a one-line :class:`ConfigError` naming ``source`` and the key."""
+    def from_dict(cls, data: Any, source: str = "<dict>", lines: dict[str, int] | None = None) -> TrainConfig:
+        """Validate a mapping; any problem is a one-line :class:`ConfigError` naming ``source``, the key
+        and (with ``lines``, key -> line) its line."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a mapping of training options, got {type(data).__name__}")
         try:
-            return cls(**data)
+            return cls(**{str(k): v for k, v in data.items()})
         except ValidationError as e:
-            raise ConfigError(_one_line(e, source)) from None
+            raise ConfigError(_one_line(e, source, lines or {})) from None
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a YAML file; relative ``model``/``dataset``/``rewards``/``output_dir`` paths that exist
         next to the file are resolved against its folder."""
-        from ..config import read_yaml
+        from ..config import entry_lines, key_lines, load_yaml
 
-        data, _ = read_yaml(path)
+        data, node = load_yaml(path)
         if data is None:
             data = {}
-        config = cls.from_dict(data, str(path))
+        config = cls.from_dict(data, str(path), key_lines(node))
+        config._source, config._reward_lines = str(path), entry_lines(node)
         base = Path(path).resolve().parent
         for key in ("model", "tokenizer", "dataset", "rewards"):
             value = getattr(config, key)
@@ -165,16 +186,24 @@ class TrainConfig(BaseModel):
         return config
 
 
-def _one_line(e: ValidationError, source: str) -> str:
+def _one_line(e: ValidationError, source: str, lines: dict[str, int] | None = None) -> str:
     err = e.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"]
+    line = (lines or {}).get(str(err["loc"][0])) if err["loc"] else None
+    at = f"{source}, line {line}" if line else source
     if err["type"] == "extra_forbidden":
         import difflib
 
         close = difflib.get_close_matches(loc, list(TrainConfig.model_fields), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"{source}: unknown key '{loc}'{hint}"
+        return f"{at}: unknown key '{loc:.60}'{hint}"
     if not loc:  # a model-level check
         return f"{source}: {msg.removeprefix('Value error, ')}"
-    return f"{source}, key '{loc}': {msg.removeprefix('Value error, ')}, got {err.get('input')!r:.60}"
+    return f"{at}, key '{loc}': {msg.removeprefix('Value error, ')}, got {_shown(err.get('input'))}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return f"{value!r:.60}"

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, RewardError, TrainingError
 from . import checkpoint as ckpt
 from . import losses as L
 from .config import TrainConfig
@@ -50,7 +50,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
           callbacks: Sequence[Callback] | None = None, resume: bool | str = False) -> TrainResult:
     """Run GRPO as ``config`` says. Objects passed in replace the config's ``model``, ``tokenizer``,
     ``dataset`` and ``rewards``. ``resume``: True (latest checkpoint in ``output_dir``) or a path."""
-    d = setup(config.device)
+    d = setup(_device(config.device))
     seed_everything(config.seed + d.rank)  # each rank samples differently; DDP syncs the weights
     out_dir = Path(config.output_dir)
     if d.main:
@@ -62,7 +62,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     policy.to(d.device)
     if config.use_peft:
         policy = add_lora(policy, config)
-    rows = list(dataset) if dataset is not None else load_dataset(config)
+    rows, lines = (list(dataset), []) if dataset is not None else read_dataset(config)
+    row_lines = {id(r): ln for r, ln in zip(rows, lines)}  # so a reward's row error names the file line
     composite = reward if reward is not None else load_reward(config)
     # No reference model at all when beta == 0; with LoRA the reference is the adapter switched off.
     ref_model = None
@@ -112,12 +113,19 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             prompt_ids = prompt_ids.repeat_interleave(G, dim=0)  # (N, P)
             prompt_mask = prompt_mask.repeat_interleave(G, dim=0)  # (N, P)
             policy.eval()
-            samples = generate(policy, prompt_ids, prompt_mask, max_new_tokens=config.max_completion_length,
-                               eos_ids=eos_ids, pad_id=pad_id, temperature=config.temperature,
-                               top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
-                               repetition_penalty=config.repetition_penalty,
-                               suppress_ids=gen_kwargs.get("suppress_tokens", ()),
-                               min_new_tokens=gen_kwargs.get("min_new_tokens", 0), group_size=G)
+            try:
+                samples = generate(policy, prompt_ids, prompt_mask, max_new_tokens=config.max_completion_length,
+                                   eos_ids=eos_ids, pad_id=pad_id, temperature=config.temperature,
+                                   top_k=config.top_k, top_p=config.top_p, min_p=config.min_p,
+                                   repetition_penalty=config.repetition_penalty,
+                                   suppress_ids=gen_kwargs.get("suppress_tokens", ()),
+                                   min_new_tokens=gen_kwargs.get("min_new_tokens", 0), group_size=G)
+            except RuntimeError as e:  # torch.multinomial on inf/NaN probabilities: the weights diverged
+                if "inf" not in str(e) and "nan" not in str(e):
+                    raise
+                raise TrainingError(f"step {step + 1}: sampling got inf/NaN probabilities (the weights diverged; "
+                                    f"learning_rate {config.learning_rate:g}); the last good checkpoint is "
+                                    f"{_last_checkpoint(out_dir)}") from None
             completion_ids, completion_mask = samples.completion_ids, samples.completion_mask  # (N, T)
             lengths = completion_mask.sum(1)  # (N,)
             if config.mask_truncated_completions:
@@ -130,8 +138,11 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             rep_prompts = [p for p in prompts for _ in range(G)]
             columns = {k: [r.get(k) for r in batch for _ in range(G)]
                        for k in sorted({k for r in batch for k in r if k not in ("prompt", "completion")})}
-            scores = composite.score_components(prompts=rep_prompts, completions=completions,
-                                                completion_ids=id_lists, **columns)
+            try:
+                scores = composite.score_components(prompts=rep_prompts, completions=completions,
+                                                    completion_ids=id_lists, **columns)
+            except (RewardError, DataError) as e:
+                raise _at_dataset_line(e, step + 1, batch, G, row_lines, config.dataset) from None
             per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
                                      for i in range(len(completions))], dtype=torch.float32)  # (N, K)
             t_reward = time.perf_counter() - t0
@@ -139,6 +150,10 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
             all_per_func = d.all_gather(per_func.to(d.device)).cpu()  # (world*N, K)
             all_rewards = L.total_rewards(all_per_func, weights)  # (world*N,)
+            if bool(torch.isinf(all_rewards).any()):  # NaN is "no score"; inf is a float32 overflow
+                raise TrainingError(f"step {step + 1}: the weighted reward total overflows float32 "
+                                    f"(components {composite.labels}, weights {composite.weights}); "
+                                    "scale the weights or rewards down")
             unscorable = int(torch.isnan(all_rewards).sum())
             if unscorable:
                 log.warning("step %d: %d completions got None from every reward; their advantage is 0",
@@ -233,6 +248,12 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         lr = scheduler.get_last_lr()[0]
         max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        if not (math.isfinite(sums["loss"]) and math.isfinite(grad_norm)):
+            # Stop before the optimizer applies it: the weights and every saved checkpoint stay finite.
+            raise TrainingError(
+                f"step {step + 1}: loss {sums['loss']:.4g}, grad_norm {grad_norm:.4g} is not finite; stopped "
+                f"before updating the weights (learning_rate {config.learning_rate:g}); the last good "
+                f"checkpoint is {_last_checkpoint(out_dir)}")
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -268,6 +289,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
 
         # 7. Checkpoint: atomically, with what --resume needs to continue exactly.
         if config.save_steps and step % config.save_steps == 0 and step < total_steps:
+            _check_finite_weights(params, step, out_dir)
             ckpt.save(out_dir, step, model=policy, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
                       rank=d.rank, world=d.world, barrier=d.barrier, save_total_limit=config.save_total_limit,
                       extra={"rollout": to_cpu(rollout)} if config.num_iterations > 1 else None)
@@ -276,6 +298,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     metrics_log.close()
     completions_log.close()
     metrics = metrics_log.rows
+    _check_finite_weights(params, step, out_dir)
     if d.main:
         save_final(out_dir / "final", policy, tokenizer)
         if config.plot and metrics:
@@ -285,6 +308,28 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
 
 
 # --- helpers: loading, data order, metrics -----------------------------------------------------
+
+
+def _device(device: str | None) -> str | None:
+    """The config's ``device`` checked (see :func:`rewardkit.devices.resolve_device`); ``auto`` or
+    unset: None, for :func:`.distributed.setup` to pick cuda:LOCAL_RANK or cpu."""
+    if device is None or device.strip() == "auto":
+        return None
+    from ..devices import resolve_device
+
+    return resolve_device(device, "train config, key 'device'")
+
+
+def _last_checkpoint(out_dir: Path) -> str:
+    last = ckpt.latest(out_dir)
+    return str(last) if last is not None else "none (no checkpoint was saved)"
+
+
+def _check_finite_weights(params: Sequence[torch.Tensor], step: int, out_dir: Path) -> None:
+    """Refuse to save weights holding inf/NaN (a learning rate so large one update overflows)."""
+    if not all(bool(torch.isfinite(p).all()) for p in params):
+        raise TrainingError(f"step {step}: the weights hold inf/NaN after the update; nothing saved; the last "
+                            f"good checkpoint is {_last_checkpoint(out_dir)}; lower learning_rate")
 
 
 def seed_everything(seed: int) -> None:
@@ -412,14 +457,42 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
 
 
 def load_dataset(config: TrainConfig) -> list[dict[str, Any]]:
-    from ..jsonl import read_rows
+    """The dataset's rows; a prompt that is not a non-empty text or chat is a DataError naming the line."""
+    return read_dataset(config)[0]
+
+
+def read_dataset(config: TrainConfig) -> tuple[list[dict[str, Any]], list[int]]:
+    """The dataset's rows and their 1-based lines (see :func:`load_dataset`)."""
+    from ..jsonl import iter_rows
 
     if not config.dataset:
         raise ConfigError("train config: key 'dataset' is required (a JSONL file with a 'prompt' field)")
-    rows = read_rows(config.dataset, required=("prompt",))
+    from ..text import text_problem
+
+    rows, lines = [], []
+    for line, row in iter_rows(config.dataset, required=("prompt",)):
+        problem = text_problem(row["prompt"], allow_empty=False)
+        if problem is not None:  # an int, null, "" or a malformed chat: nothing to tokenize
+            raise DataError(f"{config.dataset}, line {line}: 'prompt' {problem}")
+        if rows and isinstance(row["prompt"], str) != isinstance(rows[0]["prompt"], str):
+            raise DataError(f"{config.dataset}, line {line}: 'prompt' mixes plain text and chat messages; "
+                            "use one form for every row")
+        rows.append(row)
+        lines.append(line)
     if not rows:
         raise DataError(f"{config.dataset}: no rows")
-    return rows
+    return rows, lines
+
+
+def _at_dataset_line(e: RewardError | DataError, step: int, batch: Sequence[dict[str, Any]], G: int,
+                     row_lines: dict[int, int], dataset: str | None) -> Exception:
+    """A reward's error about one completion, naming the dataset line of its prompt and the step."""
+    row = getattr(e, "row", None)
+    line = row_lines.get(id(batch[row // G])) if row is not None and row // G < len(batch) else None
+    if line is None:
+        return e
+    msg = f"{dataset}, line {line} (step {step}, completion {row % G + 1} of {G}): {getattr(e, 'bare', str(e))}"
+    return RewardError(msg, label=e.label, row=row) if isinstance(e, RewardError) else DataError(msg)
 
 
 def load_reward(config: TrainConfig) -> Any:
@@ -429,7 +502,8 @@ def load_reward(config: TrainConfig) -> Any:
         raise ConfigError("train config: key 'rewards' is required (a list of {use: NAME} or a rewards YAML)")
     if isinstance(config.rewards, str):
         return load(config.rewards)
-    return load({"rewards": config.rewards, "on_error": config.on_error})
+    source, lines = config.rewards_source()
+    return load({"rewards": config.rewards, "on_error": config.on_error}, source=source, lines=lines)
 
 
 def to_cpu(x: Any) -> Any:

@@ -53,26 +53,10 @@ class Report:
 
 
 def _progress(total: int, enabled: bool) -> Any:
-    """tqdm where installed (the train extra), else the core's dependency-free progress line."""
-    try:
-        from tqdm import tqdm
+    """tqdm where installed (the train extra), else no bar (see :mod:`rewardkit.progress`)."""
+    from ..progress import count_bar
 
-        return tqdm(total=total, desc="probing", unit="attack", disable=not enabled, leave=False)
-    except ImportError:
-        from ..progress import Progress
-
-        class _Bar:  # tqdm's update/close over the core Progress
-            def __init__(self) -> None:
-                self.p, self.n = Progress(total, "probing", unit="attacks", enabled=enabled), 0
-
-            def update(self, k: int) -> None:
-                self.n += k
-                self.p.update(self.n, self.n)
-
-            def close(self) -> None:
-                self.p.close(self.n, self.n)
-
-        return _Bar()
+    return count_bar(total, "probing", unit="attack", enabled=enabled, leave=False)
 
 
 def _pick(b: Breakdown, idx: Sequence[int]) -> dict[str, list]:

@@ -6,6 +6,7 @@ be left out (TRL's implicit-prompt format: the prompt is inside ``chosen`` and `
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 
 from rewardkit import DataError
 from rewardkit.jsonl import iter_rows
-from rewardkit.text import TextOrChat
+from rewardkit.text import TextOrChat, text_of
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,56 @@ def split(pairs: list[Pair], share: float, seed: int, source: str = "data") -> t
     random.Random(seed).shuffle(order)
     held = set(order[:n_eval])
     return [p for i, p in enumerate(pairs) if i not in held], [p for i, p in enumerate(pairs) if i in held]
+
+
+def pair_key(*parts: TextOrChat) -> str:
+    """A hashable identity of (prompt, chosen, rejected)."""
+    return json.dumps(parts, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class Cleaning:
+    """What :func:`clean` dropped, by reason."""
+
+    ties: int = 0  # chosen == rejected (two empty answers included): nothing to learn
+    contradictory: int = 0  # the same pair also given the other way round: both directions dropped
+    duplicates: int = 0  # the same pair again (in train, or in eval when it is in train)
+    kept: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.ties + self.contradictory + self.duplicates
+
+    def summary(self) -> str:
+        return (f"{self.ties} tie(s) (chosen == rejected), {self.contradictory} contradictory (the same pair "
+                f"both ways), {self.duplicates} duplicate(s)")
+
+
+def _tie(p: Pair) -> bool:
+    """Nothing to prefer: the same answer twice, or two answers with no text."""
+    return p.chosen == p.rejected or not (text_of(p.chosen).strip() or text_of(p.rejected).strip())
+
+
+def clean(pairs: list[Pair], stats: Cleaning, seen: set[str] | None = None) -> list[Pair]:
+    """Pairs a Bradley-Terry model can learn from, in order: no ties, no pair given both ways, each
+    pair once. ``seen`` holds pairs already used elsewhere (the train pairs, when cleaning eval
+    pairs): those are dropped too, so eval never scores a pair it was trained on."""
+    both_ways = set()
+    keys = {pair_key(p.prompt, p.chosen, p.rejected) for p in pairs}
+    for p in pairs:
+        if pair_key(p.prompt, p.rejected, p.chosen) in keys and not _tie(p):
+            both_ways.add(pair_key(p.prompt, p.chosen, p.rejected))
+    out, kept = [], set(seen or ())
+    for p in pairs:
+        k = pair_key(p.prompt, p.chosen, p.rejected)
+        if _tie(p):
+            stats.ties += 1
+        elif k in both_ways:
+            stats.contradictory += 1
+        elif k in kept:
+            stats.duplicates += 1
+        else:
+            kept.add(k)
+            out.append(p)
+    stats.kept += len(out)
+    return out

@@ -13,21 +13,23 @@ that is one line. The checkpoint is a plain Hugging Face folder, which TRL loads
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from rewardkit import ConfigError
+from rewardkit import ConfigError, DataError
 from rewardkit.devices import resolve_device
 
 from . import modeling
-from .data import Pair, read_pairs, split
+from .data import Cleaning, Pair, clean, pair_key, read_pairs, split
 from .formatting import render
 from .outputs import atomic_dir, plot_metrics
 from .train_config import NewModel, TrainConfig
 
 ROLE_HEADERS = "<|system|> <|user|> <|assistant|>"
+log = logging.getLogger("rewardkit")
 
 
 # -- tensor math (pure, tested directly) --------------------------------------------------------
@@ -142,6 +144,30 @@ def evaluate(model: Any, chosen: list[list[int]], rejected: list[list[int]], *, 
             "eval_margin": m["margin"]}
 
 
+def usable_pairs(cfg: TrainConfig) -> tuple[list[Pair], list[Pair]]:
+    """(train, eval) pairs without ties, contradictions, duplicates or train/eval leaks.
+
+    Refuses (:class:`rewardkit.DataError`, exit 2) when no training pair is left; warns with the
+    counts (one line on stderr) when some were dropped.
+    """
+    stats = Cleaning()
+    pairs = clean(read_pairs(cfg.data), stats)  # before the split: a repeated pair cannot land on both sides
+    if not pairs:
+        raise DataError(f"{cfg.data}: no usable preference pair: {stats.summary()}")
+    if cfg.eval_data is not None:
+        train_pairs = pairs
+        eval_pairs = clean(read_pairs(cfg.eval_data), stats, seen={pair_key(p.prompt, p.chosen, p.rejected) for p in pairs})
+        if not eval_pairs:
+            raise DataError(f"{cfg.eval_data}: no usable eval pair left once ties, contradictions and pairs "
+                            f"also in {cfg.data} are dropped: {stats.summary()}")
+    else:
+        train_pairs, eval_pairs = split(pairs, cfg.eval_split, cfg.seed, source=str(cfg.data))
+    if stats.dropped:
+        log.warning("rm train: dropped %d of %d pairs: %s", stats.dropped, stats.dropped + stats.kept,
+                    stats.summary())
+    return train_pairs, eval_pairs
+
+
 # -- the loop -------------------------------------------------------------------------------------
 
 def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
@@ -157,12 +183,8 @@ def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device, "rm train")
 
-    # 1. data: read, hold out the eval pairs, build the model, tokenize once
-    pairs = read_pairs(cfg.data)
-    if cfg.eval_data is not None:
-        train_pairs, eval_pairs = pairs, read_pairs(cfg.eval_data)
-    else:
-        train_pairs, eval_pairs = split(pairs, cfg.eval_split, cfg.seed, source=str(cfg.data))
+    # 1. data: read, drop unusable pairs, hold out the eval pairs, build the model, tokenize once
+    train_pairs, eval_pairs = usable_pairs(cfg)
     model, tok = build_model(cfg, train_pairs)
     model.to(device=device, dtype=getattr(torch, cfg.dtype))
     train_c, train_r = encode_pairs(train_pairs, tok, cfg)

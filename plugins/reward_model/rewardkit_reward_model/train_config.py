@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-import yaml
 from pydantic import AliasChoices, ConfigDict, Field
 
 from rewardkit import ConfigError
@@ -41,19 +40,20 @@ class NewModel(pydantic.BaseModel):
 class TrainConfig(pydantic.BaseModel):
     """Everything ``rm train`` needs. Hyper-parameter names follow TRL's ``RewardConfig``."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: `learning_rate: .inf` is a config error, not a run of NaN weights.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
     model: str | NewModel
     data: Path
     eval_data: Path | None = None
     eval_split: float = Field(0.1, ge=0.0, lt=1.0, description="held-out share of data when no eval_data")
     output_dir: Path
-    max_length: int = Field(512, gt=0)
+    max_length: int = Field(512, gt=0, le=1 << 20)
     learning_rate: float = Field(5e-5, gt=0, validation_alias=AliasChoices("learning_rate", "lr"))
-    num_train_epochs: int = Field(1, gt=0, validation_alias=AliasChoices("num_train_epochs", "epochs"))
+    num_train_epochs: int = Field(1, gt=0, le=10**6, validation_alias=AliasChoices("num_train_epochs", "epochs"))
     batch_size: int = Field(8, gt=0, validation_alias=AliasChoices(
         "batch_size", "per_device_train_batch_size"))
     eval_batch_size: int = Field(32, gt=0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32)
     weight_decay: float = Field(0.0, ge=0)
     warmup_ratio: float = Field(0.0, ge=0, le=1)
     max_grad_norm: float | None = Field(1.0, gt=0)
@@ -66,26 +66,17 @@ class TrainConfig(pydantic.BaseModel):
     dtype: Literal["float32", "bfloat16"] = "float32"
 
 
-def _key_lines(node: Any) -> dict[str, int]:
-    """Top-level key -> line in the YAML file (1-based)."""
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                out[str(key.value)] = key.start_mark.line + 1
-    return out
-
-
 def load_train_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> TrainConfig:
     """Read and validate a config file (or dict; relative paths are then taken from the cwd)."""
     if isinstance(source, Mapping):
         data, lines, where, base = dict(source), {}, "<dict>", Path.cwd()
     else:
-        from rewardkit.config import read_yaml  # file errors and YAML syntax errors, with the line
+        # File, encoding, syntax and duplicate-key errors, with the line; one parse.
+        from rewardkit.config import key_lines, load_yaml
 
         path = Path(source)
-        data, _ = read_yaml(path)
-        lines = _key_lines(yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
+        data, node = load_yaml(path)
+        lines = key_lines(node)
         where, base = str(path), path.parent
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys (model, data, output_dir, ...), got {type(data).__name__}")
