@@ -33,3 +33,10 @@ class RewardError(RewardkitError, RuntimeError):
         super().__init__(message)
         self.label = label
         self.row = row
+
+
+class OutputError(RewardkitError, OSError):
+    """An output could not be written (a full disk, a file where a folder should be).
+
+    The message names the path and says what survived (the last complete checkpoint); exit 2.
+    """

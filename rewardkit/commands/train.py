@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputError, RewardkitError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     _quiet_transformers()
     try:
         result = train(config, resume=args.resume)
+    except OSError as e:  # a full disk or a read-only output_dir, in a log, the plot or final/
+        if isinstance(e, RewardkitError):
+            raise
+        raise OutputError(_write_failure(config.output_dir, e)) from None
     finally:
         shutdown()
     last = result.metrics[-1] if result.metrics else {}
@@ -85,6 +89,13 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
 
     from ..grpo.distributed import is_main_process
 
+    # A file where the folder (or one above it) should be: say so before any work is done.
+    for p in (Path(output_dir), *Path(output_dir).parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ConfigError(f"output_dir '{output_dir}': {p} is a file, not a folder; "
+                                  "pass another -o or move the file")
+            break
     old = sorted(Path(output_dir).glob("checkpoint-*"))
     if resume or not old:
         return
@@ -94,6 +105,17 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
     if is_main_process():
         for path in old:
             shutil.rmtree(path)
+
+
+def _write_failure(output_dir: str, e: OSError) -> str:
+    """One line for a failed write: the file, the reason, and which checkpoint survived."""
+    from pathlib import Path
+
+    from ..grpo.checkpoint import latest
+
+    good = latest(Path(output_dir)) if Path(output_dir).is_dir() else None
+    kept = f"the last complete checkpoint {good} is intact" if good else "no checkpoint was written"
+    return f"{e.filename or output_dir}: cannot write ({e.strerror or e}); {kept}; free space and rerun with --resume"
 
 
 def _quiet_transformers() -> None:

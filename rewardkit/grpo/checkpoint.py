@@ -17,6 +17,9 @@ from typing import Any
 
 import torch
 
+from ..errors import OutputError
+from ..safeload import load_pt
+
 STATE = "trainer_state.json"
 
 
@@ -25,7 +28,10 @@ def rng_state() -> dict[str, Any]:
     try:
         import numpy as np
 
-        state["numpy"] = np.random.get_state()
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        # Plain data, not an ndarray: the file then loads with weights_only=True and no allow-list.
+        state["numpy"] = {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                          "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
     except ImportError:  # pragma: no cover
         pass
     if torch.cuda.is_available():
@@ -39,7 +45,11 @@ def set_rng_state(state: dict[str, Any]) -> None:
     if "numpy" in state:
         import numpy as np
 
-        np.random.set_state(state["numpy"])
+        saved = state["numpy"]
+        if isinstance(saved, dict):
+            saved = (saved["kind"], saved["keys"].numpy().astype(np.uint32), saved["pos"], saved["has_gauss"],
+                     saved["cached_gaussian"])
+        np.random.set_state(saved)
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -51,6 +61,24 @@ def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: 
     buffer, in ``extra``); rank 0 writes the rest and renames the folder once all are done."""
     final = output_dir / f"checkpoint-{step}"
     tmp = output_dir / f".tmp-checkpoint-{step}"
+    try:
+        _save(output_dir, step, final, tmp, model=model, tokenizer=tokenizer, optimizer=optimizer,
+              scheduler=scheduler, rank=rank, world=world, extra=extra, barrier=barrier,
+              save_total_limit=save_total_limit)
+    except Exception as e:  # noqa: BLE001 - tokenizers and safetensors raise their own types for ENOSPC
+        # A full disk: free what the half-written copy took; the last good checkpoint stays.
+        shutil.rmtree(tmp, ignore_errors=True)
+        good = latest(output_dir)
+        why = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())[:160]
+        raise OutputError(f"{getattr(e, 'filename', None) or tmp}: cannot write {final.name} ({why}); "
+                          f"{'the last complete checkpoint ' + good.name + ' is intact' if good else 'no checkpoint yet'}"
+                          "; free space and rerun with --resume") from None
+    return final
+
+
+def _save(output_dir: Path, step: int, final: Path, tmp: Path, *, model: Any, tokenizer: Any, optimizer: Any,
+          scheduler: Any, rank: int, world: int, extra: dict[str, Any] | None, barrier: Any,
+          save_total_limit: int | None) -> None:
     if rank == 0:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -81,7 +109,6 @@ def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: 
                 shutil.rmtree(old, ignore_errors=True)
     if barrier:
         barrier()
-    return final
 
 
 def _fsync_dir(path: Path) -> None:
@@ -121,12 +148,13 @@ def load(path: Path, *, model: Any, optimizer: Any, scheduler: Any, rank: int = 
     """
     state = json.loads((path / STATE).read_text(encoding="utf-8"))
     load_weights(model, path)
-    optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=False))
-    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=False))
+    # weights_only: a checkpoint from elsewhere must not run code (rewardkit.safeload).
+    optimizer.load_state_dict(load_pt(path / "optimizer.pt"))
+    scheduler.load_state_dict(load_pt(path / "scheduler.pt"))
     rng_file = path / f"rng_state_{rank}.pt"
     if not rng_file.exists():
         rng_file = path / "rng_state_0.pt"
-    blob = torch.load(rng_file, weights_only=False)
+    blob = load_pt(rng_file)
     return int(state["global_step"]), {"rng": blob["rng"], **blob.get("extra", {})}
 
 
