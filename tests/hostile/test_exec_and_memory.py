@@ -229,3 +229,70 @@ def test_a_bad_line_inside_a_log_names_it(trained, tmp_path):
     run = run_cli("train", "train.yaml", "--resume", cwd=exp, timeout=180)
     assert_one_line_error(run, "metrics.jsonl, line 1")
     assert_unchanged(before, exp)
+
+
+# --- 2. memory: one huge row -------------------------------------------------------------------------
+
+HUGE = 100 * 1024 * 1024  # characters in the one hostile row
+RSS_CAP_MB = 2500  # generous: each run below peaks far lower; tokenizing the row whole took 23 GB
+
+
+def huge_text() -> str:
+    return ("thanks for the help " * (HUGE // 20 + 1))[:HUGE]
+
+
+@pytest.mark.slow
+def test_train_with_a_100_mb_prompt_stays_bounded(tmp_path):
+    model = grpo_tiny.make_model(tmp_path / "model")
+    config = grpo_tiny.make_config(tmp_path / "exp", model, rewards=LENGTH, output_dir="run", max_steps=1,
+                                   save_steps=0, plot=False, log_completions=False, max_prompt_length=16,
+                                   num_generations=2, per_device_train_batch_size=4)
+    rows = [{"prompt": [{"role": "user", "content": huge_text() if i == 0 else f"{i}+{i}="}]} for i in range(2)]
+    (tmp_path / "exp" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = run_cli("train", config, cwd=tmp_path / "exp", timeout=300)
+    assert_bounded(run, max_seconds=240, max_rss_mb=RSS_CAP_MB)
+    assert run.returncode == 0, run
+    assert (tmp_path / "exp" / "run" / "final").is_dir()
+
+
+@pytest.fixture(scope="module")
+def reward_model_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("rewardkit_reward_model")
+    from rewardkit_reward_model.synthetic import save_tiny_reward_model
+
+    return Path(save_tiny_reward_model(tmp_path_factory.mktemp("rm") / "model", arch="bert"))
+
+
+@pytest.mark.slow
+def test_score_a_100_mb_completion_with_model_rewards_stays_bounded(tmp_path, reward_model_dir):
+    rewards = [{"use": "reward_model", "with": {"model": str(reward_model_dir), "max_length": 64}}]
+    try:
+        from rewardkit_toxicity.tiny import build_checkpoint
+
+        ckpt, hf = build_checkpoint(tmp_path / "tox")
+        rewards.append({"use": "toxicity", "with": {"checkpoint": str(ckpt), "huggingface_config_path": str(hf)}})
+    except ImportError:  # pragma: no cover - toxicity's extra not installed
+        pass
+    (tmp_path / "rewards.yaml").write_text(yaml.safe_dump({"rewards": rewards}))
+    rows = [{"prompt": "p", "completion": huge_text()}, {"prompt": "p", "completion": "thanks"}]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = run_cli("score", "rewards.yaml", "data.jsonl", "-o", "out.jsonl", cwd=tmp_path, timeout=300)
+    assert_bounded(run, max_seconds=240, max_rss_mb=RSS_CAP_MB)
+    assert run.returncode == 0, run
+    scored = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(scored) == 2 and all(isinstance(r["reward"], float) for r in scored)
+
+
+@pytest.mark.slow
+def test_rm_train_with_a_100_mb_pair_stays_bounded(tmp_path, reward_model_dir):
+    from rewardkit_reward_model.synthetic import preference_rows, write_jsonl
+
+    rows = preference_rows(16, seed=1)
+    rows[0]["chosen"] = huge_text()
+    write_jsonl(rows, tmp_path / "train.jsonl")
+    (tmp_path / "rm.yaml").write_text(yaml.safe_dump({
+        "model": str(reward_model_dir), "data": "train.jsonl", "eval_split": 0.25, "output_dir": "out",
+        "max_length": 48, "num_train_epochs": 1, "batch_size": 8}))
+    run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, timeout=300)
+    assert_bounded(run, max_seconds=240, max_rss_mb=RSS_CAP_MB)
+    assert run.returncode == 0, run

@@ -20,6 +20,7 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 from rewardkit.safeload import load_pt
+from rewardkit.textcap import cap_for_tokens, keep_side
 
 # Detoxify standardises class names between its models (detoxify.detoxify.load_checkpoint).
 _CHANGE_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -156,6 +157,8 @@ def predict(loaded: Loaded, texts: Sequence[str], batch_size: int) -> Any:
     if n == 0:
         return probs
     tok = loaded.tokenizer
+    # Cut before tokenizing: a huge completion must not be tokenized whole (rewardkit.textcap).
+    texts = cap_for_tokens(texts, tok, tok.model_max_length, keep_side(tok))
     enc = tok(list(texts), truncation=True)  # lists of ids, unpadded
     order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]), reverse=True)  # longest first: OOM early
     with torch.inference_mode():
