@@ -296,3 +296,20 @@ def test_rm_train_with_a_100_mb_pair_stays_bounded(tmp_path, reward_model_dir):
     run = run_cli("rm", "train", "rm.yaml", cwd=tmp_path, timeout=300)
     assert_bounded(run, max_seconds=240, max_rss_mb=RSS_CAP_MB)
     assert run.returncode == 0, run
+
+
+def test_the_cut_keeps_the_same_tokens_as_tokenizing_whole():
+    # The trainer keeps a prompt's last max_prompt_length tokens; cutting the text first must not
+    # change which tokens those are (char tokenizer: 1 char per token; word tokenizer: many).
+    from rewardkit import tiny
+    from rewardkit.grpo.sampling import tokenize_prompts
+    from rewardkit.textcap import cap_for_tokens, chars_per_token
+
+    words = ["alpha", "beta", "gamma", "delta", "x"]
+    text = " ".join(words[i % 5] * (1 + i % 3) for i in range(5000))
+    for tok in (tiny.char_tokenizer(), tiny.word_tokenizer(words)):
+        for limit in (1, 7, 64):
+            whole = tok(text, add_special_tokens=False)["input_ids"][-limit:]
+            ids, mask = tokenize_prompts([text], tok, limit, "cpu")  # (1, P)
+            assert ids[0][mask[0].bool()].tolist() == whole
+            assert len(cap_for_tokens([text], tok, limit, keep="end")[0]) <= limit * chars_per_token(tok)
