@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import ConfigError, OutputError, RewardkitError
+from ..errors import ConfigError, RewardkitError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:  # a full disk or a read-only output_dir, in a log, the plot or final/
         if isinstance(e, RewardkitError):
             raise
-        raise OutputError(_write_failure(config.output_dir, e)) from None
+        from pathlib import Path
+
+        from ..grpo.checkpoint import write_failure
+
+        raise write_failure(Path(config.output_dir), "the run's output", e) from None
     finally:
         shutdown()
     last = result.metrics[-1] if result.metrics else {}
@@ -105,17 +109,6 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
     if is_main_process():
         for path in old:
             shutil.rmtree(path)
-
-
-def _write_failure(output_dir: str, e: OSError) -> str:
-    """One line for a failed write: the file, the reason, and which checkpoint survived."""
-    from pathlib import Path
-
-    from ..grpo.checkpoint import latest
-
-    good = latest(Path(output_dir)) if Path(output_dir).is_dir() else None
-    kept = f"the last complete checkpoint {good} is intact" if good else "no checkpoint was written"
-    return f"{e.filename or output_dir}: cannot write ({e.strerror or e}); {kept}; free space and rerun with --resume"
 
 
 def _quiet_transformers() -> None:

@@ -68,12 +68,18 @@ def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: 
     except Exception as e:  # noqa: BLE001 - tokenizers and safetensors raise their own types for ENOSPC
         # A full disk: free what the half-written copy took; the last good checkpoint stays.
         shutil.rmtree(tmp, ignore_errors=True)
-        good = latest(output_dir)
-        why = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())[:160]
-        raise OutputError(f"{getattr(e, 'filename', None) or tmp}: cannot write {final.name} ({why}); "
-                          f"{'the last complete checkpoint ' + good.name + ' is intact' if good else 'no checkpoint yet'}"
-                          "; free space and rerun with --resume") from None
+        raise write_failure(output_dir, final.name, e, tmp) from None
     return final
+
+
+def write_failure(output_dir: Path, what: str, e: BaseException, where: Path | None = None) -> OutputError:
+    """One line for a failed write into ``output_dir`` (a full disk, a read-only folder): the file,
+    the reason, and which checkpoint survived."""
+    why = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())[:160]
+    good = latest(output_dir) if Path(output_dir).is_dir() else None
+    kept = f"the last complete checkpoint {good.name} is intact" if good else "no checkpoint was written"
+    return OutputError(f"{getattr(e, 'filename', None) or where or output_dir}: cannot write {what} ({why}); "
+                       f"{kept}; free space and rerun with --resume")
 
 
 def _save(output_dir: Path, step: int, final: Path, tmp: Path, *, model: Any, tokenizer: Any, optimizer: Any,

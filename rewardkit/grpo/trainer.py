@@ -448,9 +448,13 @@ def save_final(path: Path, model: Any, tokenizer: Any) -> None:
 
     tmp = path.with_name(".tmp-" + path.name)
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    if tokenizer is not None:
-        tokenizer.save_pretrained(tmp)
+    try:
+        model.save_pretrained(tmp)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp)
+    except Exception as e:  # noqa: BLE001 - tokenizers and safetensors raise their own types for ENOSPC
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ckpt.write_failure(path.parent, f"{path.name}/", e, tmp) from None
     if path.exists():
         old = path.with_name(".old-" + path.name)
         os.replace(path, old)

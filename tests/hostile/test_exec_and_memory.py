@@ -23,6 +23,7 @@ pytest.importorskip("transformers")
 
 import grpo_tiny
 
+TRAIN_S = 240  # a run that loads torch and a model, on a shared 2-core machine
 LENGTH = [{"use": "length", "with": {"mode": "shorter", "unit": "chars", "max_tokens": 6}}]
 
 
@@ -75,7 +76,7 @@ def test_resume_refuses_a_pickle_payload_and_runs_nothing(trained, tmp_path, nam
     plant(exp / "run" / "checkpoint-2" / name, marker)
     before = snapshot(exp)
     run = run_cli("train", "train.yaml", "--resume", cwd=exp, timeout=180)
-    line = assert_one_line_error(run, f"checkpoint-2/{name}", "refused to load", "posix.system")
+    line = assert_one_line_error(run, f"checkpoint-2/{name}", "refused to load", "posix.system", max_seconds=TRAIN_S)
     assert "Traceback" not in line
     assert not marker.exists(), "the payload ran"
     assert_unchanged(before, exp)
@@ -108,7 +109,7 @@ def test_toxicity_checkpoint_payload_is_refused_at_config_load(tmp_path):
     (tmp_path / "data.jsonl").write_text('{"prompt": "p", "completion": "c"}\n')
     before = snapshot(tmp_path)
     run = run_cli("score", "rewards.yaml", "data.jsonl", cwd=tmp_path, timeout=120)
-    assert_one_line_error(run, "evil.ckpt", "option 'checkpoint'", "refused to load")
+    assert_one_line_error(run, "evil.ckpt", "option 'checkpoint'", "refused to load", max_seconds=TRAIN_S)
     assert not marker.exists(), "the payload ran"
     assert_unchanged(before, tmp_path)
 
@@ -177,7 +178,8 @@ def test_disk_full_during_a_checkpoint_keeps_the_last_good_one(trained, tmp_path
     cfg["max_steps"] = 4
     (exp / "train.yaml").write_text(yaml.safe_dump(cfg))
     run = run_cli("train", "train.yaml", cwd=exp, timeout=180, env=full_disk_env(tmp_path, exp / "run", at=3))
-    assert_one_line_error(run, ".tmp-checkpoint-3", "No space left on device", "checkpoint-2 is intact")
+    assert_one_line_error(run, ".tmp-checkpoint-3", "No space left on device", "checkpoint-2 is intact",
+                          max_seconds=TRAIN_S)
     names = sorted(p.name for p in (exp / "run").iterdir())
     assert names == ["checkpoint-1", "checkpoint-2", "completions.jsonl", "metrics.jsonl"]  # no half-written copy
     # With space again, --resume continues from checkpoint-2 and finishes.
@@ -191,7 +193,7 @@ def test_resume_while_the_disk_is_still_full_changes_nothing(trained, tmp_path):
     exp = copy_run(trained, tmp_path)
     before = snapshot(exp)
     run = run_cli("train", "train.yaml", "--resume", cwd=exp, timeout=180, env=full_disk_env(tmp_path, exp / "run", at=0))
-    assert_one_line_error(run, "No space left on device", "checkpoint-2 is intact")
+    assert_one_line_error(run, "No space left on device", "checkpoint-2 is intact", max_seconds=TRAIN_S)
     assert_unchanged(before, exp)
 
 
@@ -214,7 +216,7 @@ def test_a_partial_last_line_is_dropped_on_resume(trained, tmp_path, log):
     with open(exp / "run" / log, "a") as f:
         f.write('{"step": 4, "rew')  # the run was killed while writing this line
     run = run_cli("train", "train.yaml", "--resume", cwd=exp, timeout=180)
-    assert_bounded(run)
+    assert_bounded(run, max_seconds=TRAIN_S)
     assert run.returncode == 0, run
     rows = [json.loads(x) for x in (exp / "run" / log).read_text().splitlines()]
     assert sorted({r["step"] for r in rows}) == [1, 2, 3]
@@ -227,7 +229,7 @@ def test_a_bad_line_inside_a_log_names_it(trained, tmp_path):
     path.write_text("garbage\n" + path.read_text())
     before = snapshot(exp)
     run = run_cli("train", "train.yaml", "--resume", cwd=exp, timeout=180)
-    assert_one_line_error(run, "metrics.jsonl, line 1")
+    assert_one_line_error(run, "metrics.jsonl, line 1", max_seconds=TRAIN_S)
     assert_unchanged(before, exp)
 
 
