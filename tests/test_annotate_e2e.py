@@ -180,7 +180,13 @@ def test_label_pairs_in_the_browser(tmp_path, browser):
         page.goto(url)
 
         def progress(n: int) -> None:
-            page.wait_for_function(f"document.getElementById('progress').textContent.startsWith('{n} /')")
+            # Polled from here: wait_for_function evals its predicate in the page, which the page's
+            # Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+            for _ in range(300):
+                if page.text_content("#progress").startswith(f"{n} /"):
+                    return
+                page.wait_for_timeout(100)
+            raise AssertionError(f"progress never reached {n}: {page.text_content('#progress')!r}")
 
         def shown() -> tuple[int, int, int]:
             pid = page.get_attribute("#main", "data-pair-id")
