@@ -315,3 +315,34 @@ def test_the_cut_keeps_the_same_tokens_as_tokenizing_whole():
             ids, mask = tokenize_prompts([text], tok, limit, "cpu")  # (1, P)
             assert ids[0][mask[0].bool()].tolist() == whole
             assert len(cap_for_tokens([text], tok, limit, keep="end")[0]) <= limit * chars_per_token(tok)
+
+
+# --- 3. format: linear time ------------------------------------------------------------------------
+
+
+def test_format_on_hostile_completions_and_patterns_through_score(tmp_path):
+    (tmp_path / "rewards.yaml").write_text(yaml.safe_dump({"rewards": [
+        {"use": "format", "with": {"mode": "partial"}},
+        {"use": "format", "as": "nested", "with": {"pattern": "(a+)+$", "mode": "partial"}},
+    ]}))
+    rows = [{"prompt": "p", "completion": "<think>a</think><answer>" + "x" * 40_000},
+            {"prompt": "p", "completion": "a" * 40_000 + "b"},  # no match: Python's re never returns
+            {"prompt": "p", "completion": "b" + "a" * 40_000}] * 3
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = run_cli("score", "rewards.yaml", "data.jsonl", "-o", "out.jsonl", cwd=tmp_path, timeout=120,
+                  env={"REWARDKIT_LOAD_PLUGINS": "format"})
+    assert_bounded(run, max_seconds=30)  # the regex it replaced took 24 s on one such row
+    assert run.returncode == 0, run
+    got = [json.loads(x)["rewards"] for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert got == [{"format": 0.75, "nested": 0.0}, {"format": 0.0, "nested": 0.0},
+                   {"format": 0.0, "nested": 0.5}] * 3
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?<=x)y"])
+def test_a_pattern_the_engine_refuses_is_one_line(tmp_path, pattern):
+    (tmp_path / "rewards.yaml").write_text(yaml.safe_dump({"rewards": [{"use": "format", "with": {"pattern": pattern}}]}))
+    (tmp_path / "data.jsonl").write_text('{"prompt": "p", "completion": "c"}\n')
+    before = snapshot(tmp_path)
+    run = run_cli("score", "rewards.yaml", "data.jsonl", cwd=tmp_path, timeout=60, env={"REWARDKIT_LOAD_PLUGINS": "format"})
+    assert_one_line_error(run, "option 'pattern'", "RE2")
+    assert_unchanged(before, tmp_path)
