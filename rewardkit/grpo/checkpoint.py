@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ..errors import OutputError
+from ..errors import ConfigError, OutputError
 from ..safeload import load_pt
 
 STATE = "trainer_state.json"
@@ -152,7 +152,12 @@ def load(path: Path, *, model: Any, optimizer: Any, scheduler: Any, rank: int = 
     Returns ``(step, extra)``. The RNG is restored last, by the caller, via ``set_rng_state``
     on the returned ``extra["rng"]``, so that loading itself cannot disturb it.
     """
-    state = json.loads((path / STATE).read_text(encoding="utf-8"))
+    try:
+        state = json.loads((path / STATE).read_text(encoding="utf-8"))
+        step = int(state["global_step"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path / STATE}: not a readable trainer state ({type(e).__name__}: "
+                          f"{' '.join(str(e).split())[:120]})") from None
     load_weights(model, path)
     # weights_only: a checkpoint from elsewhere must not run code (rewardkit.safeload).
     optimizer.load_state_dict(load_pt(path / "optimizer.pt"))
@@ -161,7 +166,9 @@ def load(path: Path, *, model: Any, optimizer: Any, scheduler: Any, rank: int = 
     if not rng_file.exists():
         rng_file = path / "rng_state_0.pt"
     blob = load_pt(rng_file)
-    return int(state["global_step"]), {"rng": blob["rng"], **blob.get("extra", {})}
+    if not isinstance(blob, dict) or "rng" not in blob:
+        raise ConfigError(f"{rng_file}: not an RNG state written by rewardkit (no 'rng' entry)")
+    return step, {"rng": blob["rng"], **blob.get("extra", {})}
 
 
 def load_weights(model: Any, path: Path) -> None:
@@ -175,7 +182,10 @@ def load_weights(model: Any, path: Path) -> None:
         return
     state: dict[str, Any] = {}
     for f in sorted(path.glob("model*.safetensors")):
-        state.update(load_file(str(f)))
+        try:
+            state.update(load_file(str(f)))
+        except Exception as e:  # noqa: BLE001 - safetensors raises its own error type for a bad file
+            raise ConfigError(f"{f}: cannot read the weights ({' '.join(str(e).split())[:160]})") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     # Tied weights (lm_head = embeddings) are saved once; anything else missing is a real mismatch.
     tied = set(getattr(model, "_tied_weights_keys", None) or [])
@@ -183,5 +193,5 @@ def load_weights(model: Any, path: Path) -> None:
         tied = set(model._tied_weights_keys)
     real_missing = [k for k in missing if k not in tied and "lm_head" not in k]
     if unexpected or real_missing:
-        raise RuntimeError(f"{path}: checkpoint does not match the model (missing {real_missing[:3]}, "
-                           f"unexpected {unexpected[:3]})")
+        raise ConfigError(f"{path}: checkpoint does not match the model (missing {real_missing[:3]}, "
+                          f"unexpected {unexpected[:3]})")

@@ -83,6 +83,25 @@ def test_resume_refuses_a_pickle_payload_and_runs_nothing(trained, tmp_path, nam
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name, content, needle", [
+    ("model.safetensors", b"\x00" * 20, "cannot read the weights"),
+    ("trainer_state.json", b'{"global_st', "not a readable trainer state"),
+    ("rng_state_0.pt", None, "not an RNG state"),
+])
+def test_resume_from_a_damaged_checkpoint_is_one_line(trained, tmp_path, name, content, needle):
+    exp = copy_run(trained, tmp_path)
+    target = exp / "run" / "checkpoint-2" / name
+    if content is None:
+        torch.save({"something": torch.zeros(1)}, target)  # loads safely, but is not ours
+    else:
+        target.write_bytes(content)
+    before = snapshot(exp)
+    run = run_cli("train", "train.yaml", "--resume", "run/checkpoint-2", cwd=exp, timeout=180)
+    assert_one_line_error(run, f"checkpoint-2/{name}", needle, max_seconds=TRAIN_S)
+    assert_unchanged(before, exp)
+
+
+@pytest.mark.slow
 def test_resume_loads_a_legacy_numpy_rng_state(trained, tmp_path):
     # Checkpoints written before the RNG state was plain data hold an ndarray: allowed explicitly.
     import numpy as np
