@@ -11,6 +11,11 @@ requests per second at the highest level. With these fast, CPU-bound rewards the
 saves a thread hop; what the thread pool buys (other requests and /health answered while a
 slow reward runs) shows in tests/test_serve.py, not in this number.
 
+A second server (``--max-concurrency 8 --idle-timeout 2``) is then measured for a real client (concurrency 4)
+without and with hostile traffic: 8 idle sockets (one per slot) plus 8 slow-loris senders (a
+header byte every 0.5 s), re-opened whenever the server cuts them, for the whole run; loopback
+only, bounded in count and time. ``hostile`` in the JSON holds both results and the ratio.
+
     python bench/serve.py [--quick]
 
 The last line of standard output is one JSON object.
@@ -126,6 +131,85 @@ async def load(url: str, bodies: list[dict], concurrency: int, headers: dict[str
     return {"req_per_s": round(len(bodies) / wall, 1), "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2)}
 
 
+class Hostile:
+    """``idle`` sockets that never send, plus ``loris`` sockets sending headers a byte every
+    ``gap_s``; each is re-opened when the server closes it. Runs in a thread until ``stop()``."""
+
+    HEAD = b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Pad: " + b"a" * 4000
+
+    def __init__(self, port: int, idle: int, loris: int, gap_s: float = 0.5, max_s: float = 600):
+        import threading
+
+        self.port, self.idle, self.loris, self.gap_s, self.max_s = port, idle, loris, gap_s, max_s
+        self.reopened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _open(self):
+        import socket
+
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        s.setblocking(False)
+        return s
+
+    def _run(self) -> None:
+        socks = [[self._open(), 0] for _ in range(self.idle + self.loris)]
+        deadline = time.monotonic() + self.max_s  # bounded even if stop() is never called
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            for i, entry in enumerate(socks):
+                sock, sent = entry
+                try:
+                    if sock.recv(1) == b"":  # closed by the server: take the slot again
+                        raise ConnectionResetError
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    sock.close()
+                    socks[i] = entry = [self._open(), 0]
+                    self.reopened += 1
+                    continue
+                if i >= self.idle and sent < len(self.HEAD):
+                    try:
+                        sock.send(self.HEAD[sent:sent + 1])
+                        entry[1] += 1
+                    except OSError:
+                        pass
+            self._stop.wait(self.gap_s)
+        for sock, _ in socks:
+            sock.close()
+
+    def __enter__(self) -> Hostile:  # noqa: PYI034 - no typing_extensions in bench
+        self._thread.start()
+        time.sleep(1.0)  # every slot taken before the real client starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+
+def hostile_run(ours_cmd: list[str], config: Path, env: dict[str, str], token: str, n: int, batch: int) -> dict:
+    """A real client's numbers on a server whose every slot idle and slow connections hold."""
+    slots = 8
+    proc, url = start([*ours_cmd, "serve", str(config), "--port", "0", "--max-concurrency", str(slots),
+                       "--idle-timeout", "2"], env)
+    port = int(url.rsplit(":", 1)[1])
+    bodies = make_requests(n, batch, seed=1)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        clean = asyncio.run(load(url, bodies, 4, headers))
+        with Hostile(port, idle=slots, loris=slots) as hostile:
+            attacked = asyncio.run(load(url, bodies, 4, headers))
+        print(f"hostile: clean {clean}  under idle+slow-loris traffic {attacked} "
+              f"({hostile.reopened} hostile connections cut and re-opened)", file=sys.stderr)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {"max_concurrency": slots, "idle_sockets": slots, "slow_loris": slots, "client_concurrency": 4,
+            "clean": clean, "under_hostile": attacked, "hostile_reopened": hostile.reopened,
+            "ratio": round(attacked["req_per_s"] / clean["req_per_s"], 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer requests and levels")
@@ -157,12 +241,14 @@ def main() -> None:
         for p in (ours, peer):
             p.terminate()
             p.wait(30)
+    hostile = hostile_run(ours_cmd, config, env, token, n, args.batch)
     top = str(levels[-1])
     ours_top, peer_top = results["ours"][top]["req_per_s"], results["peer"][top]["req_per_s"]
     print(json.dumps({
         "bench": "serve", "requests_per_level": n, "rows_per_request": args.batch, "levels": results["ours"],
         "peer": "inline reward on the event loop (OpenRLHF serve_rm shape)", "peer_levels": results["peer"],
         "ours_per_s": ours_top, "peer_per_s": peer_top, "ratio": round(ours_top / peer_top, 3),
+        "hostile": hostile,
     }))
 
 

@@ -41,3 +41,10 @@ class TrainingError(RewardkitError, RuntimeError):
     The config was valid, so this is a run-time failure (the CLI exits 1, as for a reward that
     fails); checkpoints saved before the failing step are kept and nothing non-finite is saved.
     """
+
+
+class OutputError(RewardkitError, OSError):
+    """An output could not be written (a full disk, a file where a folder should be).
+
+    The message names the path and says what survived (the last complete checkpoint); exit 2.
+    """

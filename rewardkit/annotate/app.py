@@ -24,12 +24,16 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..serve.limits import HTTPError, Limits, read_json
 from .db import CHOICES, AlreadyLabelled, LabelDB
+from .security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 MAX_REASON = 10_000
 MAX_NAME = 64
 NO_STORE = {"Cache-Control": "no-store"}
+# A label is a few hundred bytes (reason at most MAX_REASON characters): 1 MiB is plenty.
+BODY_LIMITS = Limits(max_body_bytes=1024 * 1024, timeout_s=30.0)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -70,9 +74,11 @@ def create_app(db: LabelDB, default_annotator: str, db_label: str = "labels.sqli
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise _Refused(415, "send the body as application/json")
         try:
-            body = await request.json()
-        except ValueError:
-            raise _Refused(400, "body is not valid JSON") from None
+            # Bounded: a body over BODY_LIMITS is refused (413) from its Content-Length or as it
+            # streams in, never read whole; deep nesting and lone surrogates are a 400.
+            body = await read_json(request, BODY_LIMITS)
+        except HTTPError as e:
+            raise _Refused(e.status, e.reason) from None
         if not isinstance(body, dict):
             raise _Refused(400, "body must be a JSON object")
         try:
@@ -90,6 +96,8 @@ def create_app(db: LabelDB, default_annotator: str, db_label: str = "labels.sqli
         reason, seconds = body.get("reason", ""), body.get("seconds")
         if not isinstance(pair_id, int) or isinstance(pair_id, bool):
             return _error(400, "pair_id must be an integer")
+        if not 0 <= pair_id < 2**63:  # SQLite integers are 64-bit: 10**30 is no pair, not a crash
+            return _error(404, "no pair with that pair_id (ids are small positive integers)")
         if choice not in CHOICES:
             return _error(400, f"choice must be one of {', '.join(CHOICES)}")
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
@@ -129,7 +137,9 @@ def create_app(db: LabelDB, default_annotator: str, db_label: str = "labels.sqli
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     hosts = allowed_hosts if allowed_hosts is not None else ["127.0.0.1", "localhost", "[::1]"]
-    return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
+    # SecurityHeaders first (outermost): the Host check's refusals carry the headers too.
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
+                                                Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
 
 
 class _Refused(Exception):

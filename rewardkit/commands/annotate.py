@@ -173,7 +173,11 @@ def _serve(args: argparse.Namespace) -> int:
 
         webbrowser.open(url)
     app = create_app(db, annotator, db_label=str(args.db))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    from ..serve.server import guarded_protocol
+
+    # Idle and slow-loris connections are closed after 10 s, as in `rewardkit serve`.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_keep_alive=10,
+                                           http=guarded_protocol(10.0)))
     try:
         server.run(sockets=[sock])
     finally:

@@ -32,7 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=positive_float, default=60.0,
                    help="seconds a request may take to arrive, and then to score (default 60)")
     p.add_argument("--max-concurrency", type=positive_int, default=256,
-                   help="connections served at once; beyond it, 503 (default 256)")
+                   help="requests scored at once, counted once their body has arrived; beyond it, 503 (default 256)")
+    p.add_argument("--max-connections", type=positive_int, default=1024,
+                   help="open connections, idle ones included; beyond it, 503 (default 1024)")
+    p.add_argument("--idle-timeout", type=positive_float, default=10.0,
+                   help="seconds a connection may take to send its request headers, or stay idle "
+                   "between requests, before it is closed (default 10)")
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=run)
 
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..serve import Limits, create_app
         from ..serve.limits import is_loopback
-        from ..serve.server import Server, bind
+        from ..serve.server import Server, bind, guarded_protocol
     except ImportError as e:
         raise ConfigError(f"rewardkit serve needs starlette and uvicorn ({e}); pip install 'rewardkit[serve]'") from None
 
@@ -74,15 +79,18 @@ def run(args: argparse.Namespace) -> int:
 
     composite = load(args.config)  # config errors surface before the port opens
     limits = Limits(max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_batch=args.max_batch,
-                    timeout_s=args.timeout)
+                    timeout_s=args.timeout, max_concurrency=args.max_concurrency)
     app = create_app(composite, limits=limits, token=token, workers=args.workers)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
+    # uvicorn's limit counts open connections (idle ones too), so it is the connection cap; scoring
+    # slots are the app's (create_app), and idle or slow-loris connections are closed on a deadline.
     config = uvicorn.Config(
         app, log_level="warning", access_log=args.access_log, lifespan="on",
-        limit_concurrency=args.max_concurrency, timeout_graceful_shutdown=max(args.timeout, 1.0),
-        timeout_keep_alive=30,
+        limit_concurrency=max(args.max_connections, args.max_concurrency + 1),
+        timeout_graceful_shutdown=max(args.timeout, 1.0),
+        timeout_keep_alive=max(1, round(args.idle_timeout)), http=guarded_protocol(args.idle_timeout),
     )
     server = Server(config)
     print(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RewardkitError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
     _quiet_transformers()
     try:
         result = train(config, resume=args.resume)
+    except OSError as e:  # a full disk or a read-only output_dir, in a log, the plot or final/
+        if isinstance(e, RewardkitError):
+            raise
+        from pathlib import Path
+
+        from ..grpo.checkpoint import write_failure
+
+        raise write_failure(Path(config.output_dir), "the run's output", e) from None
     finally:
         shutdown()
     last = result.metrics[-1] if result.metrics else {}
@@ -96,6 +104,13 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
 
     from ..grpo.distributed import is_main_process
 
+    # A file where the folder (or one above it) should be: say so before any work is done.
+    for p in (Path(output_dir), *Path(output_dir).parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ConfigError(f"output_dir '{output_dir}': {p} is a file, not a folder; "
+                                  "pass another -o or move the file")
+            break
     old = sorted(Path(output_dir).glob("checkpoint-*"))
     if resume or not old:
         return

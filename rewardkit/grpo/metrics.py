@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from ..errors import DataError
+from ..jsonl import atomic_output
+
+log = logging.getLogger("rewardkit.grpo")
 
 
 class MetricsLog:
@@ -72,13 +77,34 @@ def open_step_log(path: Path, resume_step: int) -> tuple[list[dict[str, Any]], I
     rows: list[dict[str, Any]] = []
     # On resume, rows written after the checkpoint belong to steps that will be redone.
     if resume_step and path.exists():
-        with open(path, encoding="utf-8") as f:
-            rows = [r for r in map(json.loads, filter(str.strip, f)) if r.get("step", 0) <= resume_step]
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+        rows = [r for r in read_step_rows(path) if r.get("step", 0) <= resume_step]
+    with atomic_output(path) as f:  # a full disk leaves the old file as it was
         f.writelines(json.dumps(r) + "\n" for r in rows)
-    os.replace(tmp, path)
     return rows, open(path, "a", encoding="utf-8")  # open for the whole run
+
+
+def read_step_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a step log. A partial last line (the run was killed while writing it) is
+    dropped; a bad line before it is a :class:`DataError` naming the file and line."""
+    lines = path.read_bytes().split(b"\n")
+    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    rows = []
+    for i, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            row = e
+        if not isinstance(row, dict):
+            if i == last:
+                log.warning("%s, line %d: dropped a partial last line (the run was stopped while writing it)",
+                            path, i + 1)
+                break
+            raise DataError(f"{path}, line {i + 1}: not a JSON object ({type(row).__name__}); fix or delete "
+                            "that line to resume") from None
+        rows.append(row)
+    return rows
 
 
 def _clean(v: Any) -> Any:

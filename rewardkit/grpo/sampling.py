@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from ..textcap import cap_for_tokens
+
 
 @dataclass
 class Samples:
@@ -171,6 +173,9 @@ def tokenize_prompts(texts: Sequence[str], tokenizer: Any, max_prompt_length: in
 
     returns  (ids  # (B, P),  mask  # (B, P))
     """
+    # Cut first, keeping the end as the token truncation below does: a 100 MB prompt must not be
+    # tokenized whole (rewardkit.textcap).
+    texts = cap_for_tokens(texts, tokenizer, max_prompt_length, keep="end")
     rows = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
     if max_prompt_length:
         rows = [r[-max_prompt_length:] for r in rows]

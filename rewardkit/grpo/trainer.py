@@ -94,10 +94,11 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         step, extra = ckpt.load(path, model=policy, optimizer=optimizer, scheduler=scheduler, rank=d.rank)
         rollout = extra.get("rollout")
         ckpt.set_rng_state(extra["rng"])
-        log.info("resumed from %s at step %d", path, step)
     metrics_log = MetricsLog(out_dir, resume_step=step, enabled=d.main,
                              tensorboard=bool(config.report_to and "tensorboard" in config.report_to))
     completions_log = CompletionsLog(out_dir, resume_step=step, enabled=d.main and config.log_completions)
+    if resume:  # once the logs are rewritten: a full disk fails before this line, with one line
+        log.info("resumed from %s at step %d", path, step)
     bar = progress_bar(total_steps, step, enabled=d.main and not config.disable_tqdm)
 
     while step < total_steps:
@@ -521,9 +522,13 @@ def save_final(path: Path, model: Any, tokenizer: Any) -> None:
 
     tmp = path.with_name(".tmp-" + path.name)
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    if tokenizer is not None:
-        tokenizer.save_pretrained(tmp)
+    try:
+        model.save_pretrained(tmp)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp)
+    except Exception as e:  # noqa: BLE001 - tokenizers and safetensors raise their own types for ENOSPC
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ckpt.write_failure(path.parent, f"{path.name}/", e, tmp) from None
     if path.exists():
         old = path.with_name(".old-" + path.name)
         os.replace(path, old)

@@ -110,10 +110,20 @@ def create_app(composite: Composite, *, limits: Limits | None = None, token: str
         except RewardError as e:
             raise HTTPError(500, str(e)) from None
 
+    # Scoring slots are taken only once a body has fully arrived: idle or slow connections hold a
+    # connection (bounded by uvicorn's limit and the read deadlines), never a slot.
+    slots = asyncio.Semaphore(limits.max_concurrency) if limits.max_concurrency else None
+
     async def handle(request: Request, parse: Callable[[Any, Limits], Any], work: Callable[[Any], Any]) -> JSONResponse:
         try:
             parsed = parse(await read_json(request, limits), limits)
-            return JSONResponse(await in_pool(lambda: work(parsed)))
+            if slots is None:
+                return JSONResponse(await in_pool(lambda: work(parsed)))
+            if slots.locked():
+                raise HTTPError(503, f"all {limits.max_concurrency} scoring slots are busy (--max-concurrency); "
+                                     "retry shortly")
+            async with slots:
+                return JSONResponse(await in_pool(lambda: work(parsed)))
         except HTTPError as e:
             if e.status >= 500:
                 log.error("%s %s: %s", request.method, request.url.path, e.reason)

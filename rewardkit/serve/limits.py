@@ -11,6 +11,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from rewardkit.jsonsafe import MAX_DEPTH, problem
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -19,6 +21,7 @@ class Limits:
     max_body_bytes: int = 16 * 1024 * 1024
     max_batch: int = 4096  # rows (or queries) per request
     timeout_s: float = 60.0  # reading the body, then scoring, each bounded by this
+    max_concurrency: int | None = None  # requests scored at once, counted once their body has arrived
 
 
 class HTTPError(Exception):
@@ -60,11 +63,19 @@ async def read_json(request: Request, limits: Limits) -> Any:
     if not body.strip():
         raise HTTPError(400, "empty body: expected a JSON object")
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except UnicodeDecodeError:
         raise HTTPError(400, "body is not UTF-8 JSON") from None
     except json.JSONDecodeError as e:
         raise HTTPError(400, f"body is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    except ValueError as e:  # an integer past Python's 4300-digit conversion limit
+        raise HTTPError(400, f"body is not valid JSON ({' '.join(str(e).split())[:120]})") from None
+    except RecursionError:  # [[[[...]]]] deeper than the parser's stack
+        raise HTTPError(400, f"body nests deeper than {MAX_DEPTH} levels") from None
+    bad = problem(value)
+    if bad is not None:
+        raise HTTPError(400, f"body: {bad}")
+    return value
 
 
 def check_batch(n: int, limits: Limits, what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
@@ -9,7 +10,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from rewardkit.errors import ConfigError
 
@@ -57,3 +60,51 @@ class Server(uvicorn.Server):
             self.force_exit = True  # a second Ctrl-C: stop waiting for requests in flight
         else:
             self.should_exit = True
+
+
+def guarded_protocol(header_timeout_s: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with a deadline on the request line and headers.
+
+    uvicorn times out a kept-alive connection only between requests, and any byte resets that
+    timer; a connection that opens and sends nothing, or sends its headers a byte at a time
+    (slow loris), is otherwise held forever. Here every connection must deliver complete request
+    headers within ``header_timeout_s`` of opening (or of its previous response), or it is
+    closed. The body has its own deadline (``Limits.timeout_s``, in ``read_json``).
+    """
+
+    class GuardedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(header_timeout_s, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+                self.transport.close()  # no request started in time: nothing to answer
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:  # the request line and headers are in
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()  # the next request on a kept-alive connection gets the same deadline
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardkit.model_reward import ModelLoadError, padded_batches
+from rewardkit.textcap import cap_for_tokens, keep_side
 
 # A sentence ends at . ! or ? (with closing quotes/brackets) followed by white space, or at a
 # line break. Decimals ("3.5") and abbreviations without a following space stay whole.
@@ -88,6 +89,11 @@ def classify_pairs(loaded: Loaded, premises: Sequence[str], hypotheses: Sequence
     if n == 0:
         return []
     tok = loaded.tokenizer
+    # Cut before tokenizing (rewardkit.textcap): each side keeps at least max_length tokens, so
+    # longest_first truncation keeps the same tokens; a huge text is never tokenized whole.
+    side = keep_side(tok)
+    premises = cap_for_tokens(premises, tok, max_length, side)
+    hypotheses = cap_for_tokens(hypotheses, tok, max_length, side)
     enc = tok(list(premises), list(hypotheses), truncation="longest_first", max_length=max_length)
     labels = [0] * n
     with torch.inference_mode():

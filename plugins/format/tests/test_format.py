@@ -78,3 +78,53 @@ def test_custom_tags():
 def test_bad_regex_is_a_config_error():
     with pytest.raises(rewardkit.ConfigError, match="option 'pattern'"):
         Format(pattern="(unclosed")
+
+
+# The regex the layout scanner replaced (quadratic on an unclosed <answer>): same verdicts on short texts.
+# One fix: its `\S` was not guarded, so it could eat the `<` of a second `<answer>` and accept
+# `<think></think><answer>x<answer></answer>`, against the documented "no repeated tags".
+_OLD_LAYOUT = (r"\s*<think>(?:(?!</?think>).)*</think>\s*<answer>(?:(?!</?answer>).)*?(?!</?answer>)\S"
+               r"(?:(?!</?answer>).)*</answer>\s*")
+
+
+def test_layout_scanner_agrees_with_the_regex_it_replaced():
+    import random
+    import re
+
+    old = re.compile(_OLD_LAYOUT, re.DOTALL)
+    pieces = ["<think>", "</think>", "<answer>", "</answer>", " ", "\n", "x", "<", ">", "/"]
+    rng = random.Random(0)
+    r = Format()
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 9))) for _ in range(20000)]
+    texts += ["<think>" + a + "</think>" + b + "<answer>" + c + "</answer>" + d
+              for a in ("", "t", "<think>") for b in ("", " ", "x") for c in ("", " ", "y", "</answer>") for d in ("", "\n", "z")]
+    for t in texts:
+        assert r.score([""], [t]) == [1.0 if old.fullmatch(t) else 0.0], t
+
+
+def test_an_unclosed_tag_on_a_long_completion_and_a_nested_quantifier_are_linear():
+    long = "<think>a</think><answer>" + "x" * 400_000
+    assert Format().score([""], [long]) == [0.0]
+    assert Format(mode="partial").score([""], [long]) == [0.75]
+    assert Format(pattern=r"(a+)+$").score([""], ["a" * 300_000 + "b"]) == [0.0]
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?=a)a", r"(?<!x)y"])
+def test_a_pattern_the_linear_engine_refuses_is_a_config_error(pattern):
+    with pytest.raises(rewardkit.ConfigError, match="option 'pattern'.*RE2"):
+        Format(pattern=pattern)
+
+
+def test_the_call_budget_raises_a_reward_error(monkeypatch):
+    import rewardkit_format
+
+    clock = iter(range(0, 1000, 5))  # every reading of the clock is 5 s later
+    monkeypatch.setattr(rewardkit_format.time, "monotonic", lambda: next(clock))
+    with pytest.raises(rewardkit.RewardError, match="budget_s=10"):
+        Format(budget_s=10).score([""] * 5, ["a"] * 5)
+
+
+def test_flags_apply_to_the_pattern():
+    assert Format(pattern="abc", flags=["IGNORECASE"]).score([""], ["ABC"]) == [1.0]
+    assert Format(pattern="a.c", flags=[]).score([""], ["a\nc"]) == [0.0]
+    assert Format(pattern="a.c").score([""], ["a\nc"]) == [1.0]

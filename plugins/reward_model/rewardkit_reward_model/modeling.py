@@ -14,6 +14,7 @@ from typing import Any
 from rewardkit import ModelLoadError
 from rewardkit.devices import resolve_device
 from rewardkit.model_reward import ModelCache, length_sorted_batches
+from rewardkit.textcap import cap_for_tokens, keep_side
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -122,8 +123,9 @@ def encode(tokenizer: Any, items: Sequence[tuple[str, bool]], max_length: int) -
         idx = [i for i, (_, s) in enumerate(items) if s is special]
         if not idx:
             continue
-        enc = tokenizer([items[i][0] for i in idx], add_special_tokens=special, truncation=True,
-                        max_length=max_length)["input_ids"]
+        # Cut before tokenizing, on the side truncation keeps (rewardkit.textcap): bounded memory.
+        texts = cap_for_tokens([items[i][0] for i in idx], tokenizer, max_length, keep_side(tokenizer))
+        enc = tokenizer(texts, add_special_tokens=special, truncation=True, max_length=max_length)["input_ids"]
         for i, ids in zip(idx, enc):
             out[i] = list(ids)
     fill = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.pad_token_id

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rewardkit.errors import ConfigError
 from rewardkit.model_reward import ModelLoadError, padded_batches
+from rewardkit.safeload import load_pt
+from rewardkit.textcap import cap_for_tokens, keep_side
 
 # Detoxify standardises class names between its models (detoxify.detoxify.load_checkpoint).
 _CHANGE_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
@@ -82,20 +85,22 @@ def _load(key: LoadKey) -> Loaded:
                 f"network is off (HF_HUB_OFFLINE); download {url} elsewhere and set checkpoint: "
                 "/path/to/it (with huggingface_config_path: a folder with its Hugging Face config and tokenizer)"
             ))
+        cached = default_checkpoint_file(key.model_type)
         try:
-            loaded = torch.hub.load_state_dict_from_url(url, map_location=key.device, weights_only=False,
-                                                        progress=False)
+            if not os.path.exists(cached):  # download only, where torch.hub caches it; read below
+                os.makedirs(os.path.dirname(cached), exist_ok=True)
+                torch.hub.download_url_to_file(url, cached, progress=False)
         except Exception as e:  # noqa: BLE001 - no network, a proxy, a truncated file: all the same fix
             raise LoadError("checkpoint", (
                 f"cannot download the default '{key.model_type}' model ({_short(e)}); download {url} "
                 "where there is network and set checkpoint: /path/to/it (and huggingface_config_path for offline use)"
             )) from None
-    else:
-        try:
-            # weights_only=False as Detoxify: its checkpoints hold a plain config dict beside tensors.
-            loaded = torch.load(key.checkpoint, map_location=key.device, weights_only=False)
-        except Exception as e:  # noqa: BLE001
-            raise LoadError("checkpoint", f"cannot read {key.checkpoint!r} ({_short(e)})") from None
+    # Detoxify loads with weights_only=False; its checkpoints hold only a plain config dict beside
+    # the tensors, so weights_only=True reads them and a pickle payload is refused (rewardkit.safeload).
+    try:
+        loaded = load_pt(key.checkpoint or default_checkpoint_file(key.model_type), map_location=key.device)
+    except ConfigError as e:
+        raise LoadError("checkpoint", str(e)) from None
     try:
         class_names = [_CHANGE_NAMES.get(c, c) for c in loaded["config"]["dataset"]["args"]["classes"]]
         arch = dict(loaded["config"]["arch"]["args"])
@@ -136,6 +141,8 @@ def predict(loaded: Loaded, texts: Sequence[str], batch_size: int) -> Any:
     if n == 0:
         return probs
     tok = loaded.tokenizer
+    # Cut before tokenizing: a huge completion must not be tokenized whole (rewardkit.textcap).
+    texts = cap_for_tokens(texts, tok, tok.model_max_length, keep_side(tok))
     enc = tok(list(texts), truncation=True)  # lists of ids, unpadded
     with torch.inference_mode():
         for idx, batch in padded_batches(tok, enc, batch_size):
