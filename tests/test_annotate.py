@@ -297,6 +297,9 @@ def test_options_may_come_before_the_samples(tmp_path, samples, monkeypatch):
         def run(self, sockets):
             seen["host"], seen["port"] = sockets[0].getsockname()[:2]
 
+    # Import it first: a module that subclasses uvicorn.Server while it is faked keeps the fake.
+    import rewardkit.serve.server  # noqa: F401
+
     monkeypatch.setattr("uvicorn.Server", FakeServer)
     db = tmp_path / "l.sqlite"
     assert main(["annotate", "--db", str(db), "--port", "0", "--annotator", "ann", str(samples)]) == 0

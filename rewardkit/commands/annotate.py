@@ -163,6 +163,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port {port}: cannot listen on 127.0.0.1 ({e.strerror}); "
                           "pick another with --port N (0 picks a free one)") from None
     port = sock.getsockname()[1]
+    sock.listen(128)  # before the URL is printed: a browser opened at once is queued, not refused
     state = db.state(annotator)
     url = f"http://127.0.0.1:{port}/"
     print(f"rewardkit annotate: {state['total']} pairs in {args.db}; {annotator} has done {state['done']}",
