@@ -223,7 +223,7 @@ class Parser:
         # "x \in [2, 5)": the membership names the variable; the set is the answer.
         if self.peek()[0] == "letter" and self.peek(1)[1] == "\\in":
             self.i += 2
-        terms = [self.expr()]
+        terms = [self.ratio()]
         ops = []
         while True:
             t = self.peek()
@@ -232,10 +232,24 @@ class Parser:
                 break
             self.take()
             ops.append(op)
-            terms.append(self.expr())
+            terms.append(self.ratio())
         if not ops:
             return terms[0]
         return Rel(tuple(ops), tuple(terms))
+
+    def ratio(self) -> Any:
+        """``a : b`` is the number a/b; ``a : b : c`` the proportion (1, b/a, c/a)."""
+        first = self.expr()
+        if self.peek()[1] != ":":
+            return first
+        parts = [first]
+        while self.accept(":"):
+            parts.append(self.expr())
+        if any(not isinstance(x, sp.Expr) for x in parts) or parts[0] == 0:
+            raise ParseError("a ratio of non-numbers")
+        if len(parts) == 2:
+            return parts[0] / parts[1]
+        return Seq(tuple(x / parts[0] for x in parts), ":", ":")
 
     def expr(self) -> Any:
         if self.peek()[1] in ("\\pm", "\\mp"):
@@ -283,6 +297,8 @@ class Parser:
         left = self.power()
         bare_int = first_kind == "num" and "." not in first_text and self.i == start + 1
         while True:
+            if self.peek()[0] == "num" and self.toks[self.i - 1][0] == "num":
+                raise ParseError("two numbers side by side")  # 1 000 is not 1 * 000
             t = self.peek()[1]
             if t == "*":
                 self.take()

@@ -19,6 +19,75 @@ _OR = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*or\s*\}|(?<![a-zA-Z\\])or(?![a-
 _SIMPLE = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))(\\%)?$")
 
 
+_AND = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*and\s*\}|(?<![a-zA-Z\\])and(?![a-zA-Z])")
+_CODE = re.compile(r"__|\b(?:import|lambda|def|return|eval|exec|getattr)\b|[A-Za-z]\(\)|==|&&")
+_MATH_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|rationali[sz]e|find\s+the\s+value\s+of"
+                   r"|what\s+is)\s*:?\s*(\$\$?[^$]{1,300}\$\$?)", re.IGNORECASE)
+_OPERATION = re.compile(r"[+*/^!]|(?<=.)-|\\(?:frac|sqrt|cdot|times|div|binom|sum|prod|int|log|ln|sin|cos|tan)")
+_MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it asks about
+
+
+def is_multi(gold: str) -> bool:
+    """Whether a reference has several parts: a list, a set, a tuple or point, ``x = 1 or x = 2``."""
+    c = prepared(gold)[0]
+    return "," in c or ";" in c or is_hedged(gold) or bool(_AND.search(gold))
+
+
+def _as_list(answer: str) -> str:
+    """``x = 1 or x = 2``, ``(5, 8) and (8, 5)``: the connectives of a list become commas."""
+    return _AND.sub(",", _OR.sub(",", answer))
+
+
+def _spans(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _MATH_SPAN.finditer(text)]
+
+
+def echoes(pred: str, gold: str, prompt: str, completion: str) -> bool:
+    """Whether ``pred`` only repeats, unevaluated, the expression the task asked to compute.
+
+    The expression is any math span of the prompt, or one stated as the task in the completion
+    ("We need to compute $...$"); a plain value (a number, a fraction in lowest terms, a name)
+    is never an echo, nor is an answer written exactly as the reference.
+    """
+    pc = prepared(pred)[0]
+    if not pc or pc == prepared(gold)[0]:
+        return False
+    num = simple_number(pc)
+    if num is not None and num[0].denominator == 1 or not _OPERATION.search(pc):
+        return False
+    if num is not None:  # a fraction: an echo only when not in lowest terms (\frac{6}{8})
+        m = re.search(r"(\d+)\}?\{?/?(\d+)", pc)
+        if m and Fraction(int(m.group(1)), int(m.group(2))).numerator == int(m.group(1)):
+            return False
+    sources = _spans(prompt[:_MAX_PROMPT]) + [
+        inner for m in _TASK.finditer(completion) for inner in _spans(m.group(1))]
+    for span in sources:
+        for side in {span, *span.split("=")}:
+            if side.strip() and compact(clean(side)) == pc:
+                return True
+    return False
+
+
+def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str, ...], prompt: str = "",
+              completion: str = "") -> tuple[str, str, tuple[str, ...]] | None:
+    """(gold, answer, others) to verify, or None when the answer gets no credit whatever it is.
+
+    Several boxes count as one list when the reference has several parts (one box per part);
+    ``or`` and ``and`` then separate items of a list instead of hedging. Code-like text and an
+    echo of the task's own expression are refused here.
+    """
+    if _CODE.search(answer):
+        return None
+    if is_multi(gold):
+        if others and len(boxes) > 1 and not is_multi(answer):
+            answer, others = ", ".join(boxes), ()
+        gold, answer = _as_list(gold), _as_list(answer)
+    if (prompt or completion) and echoes(answer, gold, prompt, completion):
+        return None
+    return gold, answer, others
+
+
 def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
     """(value, is_decimal, has_percent) for a cleaned, compact plain number, else None."""
     m = _SIMPLE.match(s)
