@@ -36,7 +36,7 @@ _FINAL = re.compile(
     r"[ \t]*[:：]?[ \t]*\**[ \t]*$)",
     re.IGNORECASE)
 _ANSWER_IS = re.compile(
-    r"(?:answer|solution|result)\s+(?:is|would\s+be|will\s+be)\s*[:=]?\s*"
+    r"answer\s+(?:is|would\s+be|will\s+be)\s*[:=]?\s*"
     r"|(?:la\s+)?réponse\s+est\s*|(?:die\s+)?antwort\s+(?:ist|lautet)\s*|(?:la\s+)?respuesta\s+es\s*"
     r"|答案(?:是|为)\s*|ответ\s*(?:—|-|:)?\s*(?=[\d$\\(-])",
     re.IGNORECASE)
@@ -53,7 +53,7 @@ _CODE = re.compile(r"__|\bimport\b|\blambda\b|\bdef\b|\breturn\b|\bprint\s*\(|\w
 _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|es|равно|равен|是|为)\s+|\s*[=≈]\s*|:\s+",
                      re.IGNORECASE)
 _MONEY_NUM = re.compile(r"(?:[$€£¥]\s*(-?\d[\d,]*(?:\.\d+)?))|(?:(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|¥|dollars?\b|euros?\b))")
-_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]")
+_SPAN = re.compile(r"\$\$((?:\\\$|[^$])+)\$\$|\$((?:\\\$|[^$])+)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]")
 _CHOICE_LEAD = re.compile(r"^\s*\(?\s*([A-J])\s*\)?(?=$|[.:)]|\s*[,;]?\s*(?:or|and|/|,)\s*\(?[A-J]\)?\b)")
 _CHOICE_HEDGE = re.compile(r"^\s*[,;]?\s*(?:or|and|/|,)\s*\(?([A-J])\)?(?![A-Za-z])")
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -131,7 +131,7 @@ def _words_to_digits(s: str) -> str:
 
 def _mathlike(s: str) -> bool:
     """Whether a phrase is a value rather than prose: no run of two or more words."""
-    bare = re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", s)
+    bare = re.sub(r"\\(?:begin|end)\{\w+\*?\}|\\[a-zA-Z]+|\$[^$]*\$", " ", s)
     words = re.findall(r"[A-Za-z]{2,}", bare)
     plain = {"sqrt", "pi", "inf", "infinity", "and", "or", "sin", "cos", "tan", "ln", "log", "exp", "cm", "m",
              "km", "kg", "dollars", "units", "degrees", "percent", "pct"}
@@ -161,18 +161,20 @@ def answer_phrase(s: str) -> str:
         return s.rstrip(" .")
     prose = _words_to_digits(s)
     # After the last copula ("... is 34", "... = 5") whose right side holds a value.
-    for m in reversed(list(_COPULA.finditer(prose))):
+    # Copulas inside a math span ("$a = 5$") are not the sentence's.
+    masked = _SPAN.sub(lambda m: "\x00" * len(m.group()), prose)
+    for m in reversed(list(_COPULA.finditer(masked))):
         right = prose[m.end():].strip()
         if re.search(r"[\d\\$(]", right):
             sub = answer_phrase_value(right)
             if sub:
                 return sub
-    money = _MONEY_NUM.search(prose)
-    if money:
-        return money.group(1) or money.group(2)
     if spans:
         last = spans[-1]
         return next(g for g in last.groups() if g is not None)
+    money = _MONEY_NUM.search(prose)
+    if money:  # "will pay 220 $ in 12 months": the amount
+        return money.group(1) or money.group(2)
     nums = _NUMBER.findall(prose)
     return nums[0].rstrip(",") if nums else s.rstrip(" .")
 
@@ -211,7 +213,7 @@ def _line_after(text: str, m: re.Match) -> tuple[str, int]:
         start += nxt.start(1)
     end = start + len(rest)
     rest = rest.strip()
-    dollar = re.match(r"\$+([^$]+)\$+\s*\.?\s*$", rest)
+    dollar = re.match(r"\$+((?:\\\$|[^$])+)\$+\s*\.?\s*$", rest)
     if dollar:
         return dollar.group(1), end
     return answer_phrase(rest).strip().rstrip("."), end
@@ -277,6 +279,11 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
                    "a_colon": _A_COLON}.get(method)
         if pattern is not None:
             m = _last(pattern, text)
+            sibling = {"answer_is": "final_answer", "final_answer": "answer_is"}.get(method)
+            if sibling in order:  # of "the answer is" and "Final answer:", the later one wins
+                other = _last(_FINAL if method == "answer_is" else _ANSWER_IS, text)
+                if other and (m is None or other.start() > m.start()) and _line_after(text, other)[0]:
+                    m, method = other, sibling
             if m:
                 ans, end = _line_after(text, m)
                 if ans:
