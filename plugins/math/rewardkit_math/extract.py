@@ -52,6 +52,7 @@ _RETRACT = re.compile(
 _CODE = re.compile(r"__|\bimport\b|\blambda\b|\bdef\b|\breturn\b|\bprint\s*\(|\w\(\)|\bor\s+0\b|==|\bexcept\b")
 _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|es|равно|равен|是|为)\s+|\s*[=≈]\s*|:\s+",
                      re.IGNORECASE)
+_CLOSING_COPULA = re.compile(r"(?:\s|^)(?:is|are|equals|be)\s+(?=[$\\(\[\d-])", re.IGNORECASE)
 _MONEY_NUM = re.compile(r"(?:[$€£¥]\s*(-?\d[\d,]*(?:\.\d+)?))|(?:(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|¥|dollars?\b|euros?\b))")
 _SPAN = re.compile(r"\$\$((?:\\\$|[^$])+)\$\$|\$((?:\\\$|[^$])+)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]")
 _CHOICE_LEAD = re.compile(r"^\s*\(?\s*([A-J])\s*\)?(?=$|[.:)]|\s*[,;]?\s*(?:or|and|/|,)\s*\(?[A-J]\)?\b)")
@@ -144,7 +145,7 @@ def answer_phrase(s: str) -> str:
     A multiple-choice letter is the committed one (``D. it can't be A or B`` -> ``D``); a line
     that names two letters as alternatives stays hedged (``A or B``), so it gets no credit.
     """
-    s = s.strip().replace("**", "").replace("__", " ").strip()
+    s = s.strip().replace("**", "").strip()
     s = re.sub(r"^(?:[:：]|[-–—](?=\s))\s*", "", s).strip()
     c = _CHOICE_LEAD.match(s)
     if c:
@@ -213,10 +214,35 @@ def _line_after(text: str, m: re.Match) -> tuple[str, int]:
         start += nxt.start(1)
     end = start + len(rest)
     rest = rest.strip()
+    if _CODE.search(rest):
+        return "", end  # code is never read as an answer
     dollar = re.match(r"\$+((?:\\\$|[^$])+)\$+\s*\.?\s*$", rest)
     if dollar:
         return dollar.group(1), end
     return answer_phrase(rest).strip().rstrip("."), end
+
+
+# A marker pattern can only match where one of these words is; most completions have none, and a
+# substring test is far cheaper than the alternation.
+_MARKER_WORDS = ("answer", "réponse", "antwort", "respuesta", "ответ", "答案", "故选")
+
+
+class _Markers:
+    """The last match of each marker pattern in one text, each searched at most once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        lower = text.lower()
+        self.any = any(w in lower for w in _MARKER_WORDS)
+        self.seen: dict[int, re.Match | None] = {}
+
+    def last(self, pattern: re.Pattern) -> re.Match | None:
+        if pattern in (_FINAL, _ANSWER_IS) and not self.any:
+            return None
+        key = id(pattern)
+        if key not in self.seen:
+            self.seen[key] = _last(pattern, self.text)
+        return self.seen[key]
 
 
 def _last(pattern: re.Pattern, text: str) -> re.Match | None:
@@ -244,7 +270,7 @@ def _last_line_answer(text: str) -> tuple[str, int] | None:
     last = lines[-1].strip()
     if len(last) > 300 or _CODE.search(last):
         return None
-    m = _last(re.compile(r"(?:\s|^)(?:is|are|equals|be)\s+(?=[$\\(\[\d-])", re.IGNORECASE), last)
+    m = _last(_CLOSING_COPULA, last)
     if not m:
         return None
     right = last[m.end():]
@@ -263,6 +289,7 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
     """
     text = reasoning_tail(completion[-max_chars:] if len(completion) > max_chars else completion)
     boxes = _boxes(text)
+    marks = _Markers(text)
     found: Extracted | None = None
     end = len(text)
     for method in order:
@@ -278,10 +305,10 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
         pattern = {"answer_is": _ANSWER_IS, "final_answer": _FINAL, "hashes": _HASHES,
                    "a_colon": _A_COLON}.get(method)
         if pattern is not None:
-            m = _last(pattern, text)
+            m = marks.last(pattern)
             sibling = {"answer_is": "final_answer", "final_answer": "answer_is"}.get(method)
             if sibling in order:  # of "the answer is" and "Final answer:", the later one wins
-                other = _last(_FINAL if method == "answer_is" else _ANSWER_IS, text)
+                other = marks.last(_FINAL if method == "answer_is" else _ANSWER_IS)
                 if other and (m is None or other.start() > m.start()) and _line_after(text, other)[0]:
                     m, method = other, sibling
             if m:
@@ -312,7 +339,7 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
         for method in ("final_answer", "answer_is"):
             if method not in order:
                 continue
-            m = _last(_FINAL if method == "final_answer" else _ANSWER_IS, text)
+            m = marks.last(_FINAL if method == "final_answer" else _ANSWER_IS)
             if m and m.start() >= end:
                 ans, later_end = _line_after(text, m)
                 if ans and re.search(r"[\dA-Z\\]", ans):
