@@ -32,7 +32,7 @@ def _expand_pm(v: Any) -> Any:
         for x in v.items:
             x = _expand_pm(x)
             out.extend(x.items if isinstance(x, Unordered) else [x])
-        return Unordered(tuple(out))
+        return Unordered(tuple(out), v.braced)
     if isinstance(v, Rel) and len(v.terms) == 2 and v.ops == ("=",):
         rhs = _expand_pm(v.terms[1])
         if isinstance(rhs, Unordered):
@@ -243,6 +243,17 @@ def _unordered_equal(a: tuple, b: tuple, s: Settings, inexact: bool) -> bool:
     return True
 
 
+def _as_union(v: Any) -> Union | None:
+    """A union, or ``x \\le -2, x \\ge 2`` (from "or") as the union of its intervals."""
+    if isinstance(v, Union):
+        return v
+    if isinstance(v, Unordered) and v.items and all(isinstance(i, Rel) for i in v.items):
+        parts = [_as_interval(i) for i in v.items]
+        if all(p is not None for p in parts):
+            return Union(tuple(parts))
+    return None
+
+
 def _shorten(r: Rel) -> Rel:
     """``x = 2 + 3 = 5`` -> ``x = 5``; other relations unchanged."""
     if len(r.terms) > 2 and _is_label(r.terms[0]):
@@ -260,6 +271,8 @@ def _as_tuple(gold: Any, pred: Any, s: Settings, inexact: bool) -> bool | None:
     seq, other = (gold, pred) if isinstance(gold, Seq) else (pred, gold)
     if not (isinstance(seq, Seq) and seq.left == "(" and seq.right == ")" and isinstance(other, Unordered)):
         return None
+    if other.braced:
+        return False  # a set is not a tuple
     if len(seq.items) != len(other.items):
         return None
     parts = []
@@ -280,16 +293,17 @@ def equal(gold: Any, pred: Any, s: Settings, inexact: bool = False) -> bool:
     ordered = _as_tuple(gold, pred, s, inexact)
     if ordered is not None:
         return ordered
+    if isinstance(gold, Union) or isinstance(pred, Union):
+        gu, pu = _as_union(gold), _as_union(pred)
+        if gu is not None and pu is not None:
+            return _unordered_equal(gu.items, pu.items, s, inexact)
+        return False
     if isinstance(gold, Unordered) or isinstance(pred, Unordered):
         ga = gold.items if isinstance(gold, Unordered) else (gold,)
         pa = pred.items if isinstance(pred, Unordered) else (pred,)
         if len(ga) == 1 and len(pa) == 1:
             return equal(ga[0], pa[0], s, inexact)
         return _unordered_equal(ga, pa, s, inexact)
-    if isinstance(gold, Union) or isinstance(pred, Union):
-        if isinstance(gold, Union) and isinstance(pred, Union):
-            return _unordered_equal(gold.items, pred.items, s, inexact)
-        return False
     if isinstance(gold, Rel) or isinstance(pred, Rel):
         if isinstance(gold, Rel) and isinstance(pred, Rel):
             if _rel_equal(gold, pred, s, inexact):

@@ -92,6 +92,7 @@ def clean(answer: str) -> str:
     """
     s = strip_outer(answer)
     s = _exact_part(s)
+    s = _REPEATING.sub(_repeating, s)
     s = _PERCENT_WORD.sub(r"\1\\%", s)
     s = _DEGREES.sub("", s)
     s = s.replace("\\$", "").replace("\\euro", "")
@@ -102,7 +103,7 @@ def clean(answer: str) -> str:
         inner = m.group(1).strip()
         if inner.lower() in _CONNECTIVES:
             return _CONNECTIVES[inner.lower()]
-        if re.fullmatch(r"[A-Za-z .]*", inner):  # a unit: cm, inches, square units
+        if re.fullmatch(r"[A-Za-z .]*(?:/[A-Za-z .]*(?:\^\d)?)?", inner):  # a unit: cm, inches, m/s
             return "\x01"
         return inner
 
@@ -122,6 +123,17 @@ def clean(answer: str) -> str:
         s = s.replace(",", "").replace(" ", "")
     s = _PLAIN_UNION.sub(lambda _: " \\cup ", s)
     return re.sub(r"\s+", " ", s).strip()
+
+
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{(\d{1,12})\}")
+
+
+def _repeating(m: re.Match) -> str:
+    """``0.\\overline{3}`` -> ``\\frac{1}{3}``; ``1.1\\overline{6}`` -> ``\\frac{7}{6}``."""
+    whole, fixed, rep = m.group(1) or "0", m.group(2)[:12], m.group(3)
+    den = 10 ** len(fixed) * (10 ** len(rep) - 1)
+    num = int(whole) * den + int(fixed + rep) - int(fixed or "0")
+    return f"\\frac{{{num}}}{{{den}}}"
 
 
 def _exact_part(s: str) -> str:

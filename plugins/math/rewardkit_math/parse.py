@@ -48,9 +48,10 @@ class Seq:
 
 @dataclass(frozen=True)
 class Unordered:
-    """A bare list ``3, 5, 7``, a set ``\\{1, 2\\}`` or the two values of ``\\pm``."""
+    """A bare list ``3, 5, 7``, a set ``\\{1, 2\\}`` (``braced``) or the two values of ``\\pm``."""
 
     items: tuple
+    braced: bool = False  # written as a set: never a tuple's parts
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ class Parser:
             return True
         if kind == "cmd":
             return (text in _FUNCS or text[1:] in _GREEK or text in (
-                "\\frac", "\\sqrt", "\\pi", "\\infty", "\\binom", "\\begin", "\\e", "\\i"))
+                "\\frac", "\\sqrt", "\\pi", "\\infty", "\\binom", "\\begin", "\\e", "\\i", "\\lfloor", "\\lceil"))
         if kind == "op":
             return text in ("(", "{") or (text == "|" and self.abs_depth == 0)
         return False
@@ -466,6 +467,12 @@ class Parser:
             if isinstance(n, sp.Integer) and n > MAX_FACTORIAL:
                 raise TooBig("binomial too large")
             return sp.binomial(n, k)
+        if text in ("\\lfloor", "\\lceil"):
+            inner = self.expr()
+            self.expect("\\rfloor" if text == "\\lfloor" else "\\rceil")
+            if not isinstance(inner, sp.Expr):
+                raise ParseError("floor of a non-number")
+            return sp.floor(inner) if text == "\\lfloor" else sp.ceiling(inner)
         if text == "\\pi":
             return sp.pi
         if text in ("\\infty", "\\inf"):
@@ -477,7 +484,7 @@ class Parser:
                 return Unordered(())
             items = self.items(closers=("\\}",))
             self.expect("\\}")
-            return Unordered(tuple(items))
+            return Unordered(tuple(items), braced=True)
         if text == "\\%":
             raise ParseError("a percent sign without a number")
         if text[1:] in _GREEK:

@@ -31,7 +31,7 @@ _MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it as
 def is_multi(gold: str) -> bool:
     """Whether a reference has several parts: a list, a set, a tuple or point, ``x = 1 or x = 2``."""
     c = prepared(gold)[0]
-    return "," in c or ";" in c or is_hedged(gold) or bool(_AND.search(gold))
+    return "," in c or ";" in c or "\\pm" in c or "\\mp" in c or is_hedged(gold) or bool(_AND.search(gold))
 
 
 def _as_list(answer: str) -> str:
@@ -174,6 +174,18 @@ def parse_answer(raw: str) -> tuple[Any, bool]:
     return canonical(value), inexact
 
 
+def _math_or_none(raw: str) -> tuple[Any, bool] | None:
+    """A short run of letters (``ab``) read as math, not as a word; None if it is not math."""
+    s0 = strip_outer(raw)
+    if len(s0) > 6 or not re.fullmatch(r"[A-Za-z]+", s0):
+        return None
+    try:
+        value, inexact = parse(clean(s0))
+    except ParseError:
+        return None
+    return canonical(value), inexact
+
+
 def _parse_or_none(raw: str) -> tuple[Any, bool] | None:
     try:
         return parse_answer(raw)
@@ -188,6 +200,9 @@ def check(gold: str, pred: str, others: tuple[str, ...], s: Settings) -> bool:
         return q
     g = _parse_or_none(gold)
     p = _parse_or_none(pred)
+    if g is not None and p is not None and isinstance(g[0], Text) != isinstance(p[0], Text):
+        # "ab" read as a word on one side and as a product on the other: read both as math.
+        g, p = (_math_or_none(gold), p) if isinstance(g[0], Text) else (g, _math_or_none(pred))
     if g is None or p is None:
         # An unparseable reference is compared as text; an unparseable answer gets no credit.
         return g is None and p is None and prepared(gold)[0].lower() == prepared(pred)[0].lower()

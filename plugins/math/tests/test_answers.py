@@ -110,6 +110,16 @@ CASES = [
     ("notation", "30^\\circ", "The angle is $\\boxed{30°}$.", 1.0),
     ("notation", "18", "The total is $\\boxed{18 €}$.", 1.0),
     ("notation", "18", "The total is $\\boxed{£18}$.", 1.0),
+    ("notation", "2", "Taking the integer part, $\\boxed{\\lfloor 2.5 \\rfloor}$.", 1.0),
+    ("notation", "3", "Rounding up, $\\boxed{\\lceil 2.5 \\rceil}$.", 1.0),
+    ("notation", "\\frac{1}{3}", "As a decimal, $\\boxed{0.\\overline{3}}$.", 1.0),
+    ("notation", "\\frac{7}{6}", "As a decimal, $\\boxed{1.1\\overline{6}}$.", 1.0),
+    ("notation", "50", "The speed is $\\boxed{50\\text{ m/s}}$.", 1.0),
+    ("notation", "ab", "The area is $\\boxed{a \\cdot b}$.", 1.0),
+    ("several", "\\pm\\frac12", "So $\\boxed{\\frac{1}{2} \\text{ or } -\\frac{1}{2}}$.", 1.0),
+    ("several", "(2, 3)", "The solution set is $\\boxed{\\{2, 3\\}}$.", 0.0),  # a set is not a point
+    ("relation", "(-\\infty,-2]\\cup[2,\\infty)", "So $\\boxed{x \\le -2 \\text{ or } x \\ge 2}$.", 1.0),
+    ("relation", "(-\\infty,-2]\\cup[2,\\infty)", "So $\\boxed{x \\le -2 \\text{ or } x > 2}$.", 0.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
