@@ -52,6 +52,8 @@ _RETRACT = re.compile(
 _CODE = re.compile(r"__|\bimport\b|\blambda\b|\bdef\b|\breturn\b|\bprint\s*\(|\w\(\)|\bor\s+0\b|==|\bexcept\b")
 _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|es|равно|равен|是|为)\s+|\s*[=≈]\s*|:\s+",
                      re.IGNORECASE)
+_HEDGE_NEAR = re.compile(r"\d\s*(?:,\s*)?or\s+(?:maybe\s+)?-?\d|\bor\s+(?:maybe\s+)?-?\d|\b(?:maybe|perhaps|possibly)\b",
+                         re.IGNORECASE)
 _CLOSING_COPULA = re.compile(r"(?:\s|^)(?:is|are|equals|be)\s+(?=[$\\(\[\d-])", re.IGNORECASE)
 _MONEY_NUM = re.compile(r"(?:[$€£¥]\s*(-?\d[\d,]*(?:\.\d+)?))|(?:(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|¥|dollars?\b|euros?\b))")
 _SPAN = re.compile(r"\$\$((?:\\\$|[^$])+)\$\$|\$((?:\\\$|[^$])+)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]")
@@ -329,6 +331,8 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
                 line_end = text.find("\n", m.end())
                 if _CODE.search(text[line_start:line_end if line_end >= 0 else len(text)]):
                     break  # code is never read as a number
+                if _HEDGE_NEAR.search(text[max(0, m.start() - 30):m.end() + 30]):
+                    break  # "maybe 5 or 6": alternatives, not an answer
                 found = Extracted(m.group().rstrip(","), method)
                 end = m.end()
                 break

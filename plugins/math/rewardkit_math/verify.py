@@ -6,6 +6,7 @@ its own process; :func:`check` is the full path a worker process runs under a de
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -24,6 +25,8 @@ _CODE = re.compile(r"__|\b(?:import|lambda|def|return|eval|exec|getattr)\b|[A-Za
 _MATH_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|rationali[sz]e|find\s+the\s+value\s+of"
                    r"|what\s+is)\s*:?\s*(\$\$?[^$]{1,300}\$\$?)", re.IGNORECASE)
+_PLAIN_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|what\s+is)\s+([-+*/^()\d. ]{3,200}?)\s*[?.]?\s*$",
+                         re.IGNORECASE | re.MULTILINE)
 _OPERATION = re.compile(r"[+*/^!]|(?<=.)-|\\(?:frac|sqrt|cdot|times|div|binom|sum|prod|int|log|ln|sin|cos|tan)")
 _MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it asks about
 
@@ -53,14 +56,13 @@ def echoes(pred: str, gold: str, prompt: str, completion: str) -> bool:
     pc = prepared(pred)[0]
     if not pc or pc == prepared(gold)[0]:
         return False
-    num = simple_number(pc)
-    if num is not None and num[0].denominator == 1 or not _OPERATION.search(pc):
-        return False
-    if num is not None:  # a fraction: an echo only when not in lowest terms (\frac{6}{8})
+    if not _OPERATION.search(pc):
+        return False  # a number or a name
+    if simple_number(pc) is not None:  # a fraction: an echo only when not in lowest terms (\frac{6}{8})
         m = re.search(r"(\d+)\}?\{?/?(\d+)", pc)
-        if m and Fraction(int(m.group(1)), int(m.group(2))).numerator == int(m.group(1)):
+        if m and int(m.group(2)) > 1 and math.gcd(int(m.group(1)), int(m.group(2))) == 1:
             return False
-    sources = _spans(prompt[:_MAX_PROMPT]) + [
+    sources = _spans(prompt[:_MAX_PROMPT]) + [m.group(1) for m in _PLAIN_TASK.finditer(prompt[:_MAX_PROMPT])] + [
         inner for m in _TASK.finditer(completion) for inner in _spans(m.group(1))]
     for span in sources:
         for side in {span, *span.split("=")}:

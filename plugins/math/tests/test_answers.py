@@ -128,6 +128,8 @@ CASES = [
     ("think", "5", "<think>2+3=5, so \\boxed{5}", 0.0),  # the reasoning never ended
     ("think", "5", "<think>2+3 is 5.</think>The answer is $\\boxed{5}$.", 1.0),
     ("think", "5", "<think>Maybe 4?</think>\n\nAdding gives 5.\n\n#### 5", 1.0),
+    ("hedge", "6", "I could not finish the count; it is maybe 5 or 6", 0.0),
+    ("hedge", "11", "She has 5 apples and buys 6 more, 11 in total", 1.0),
     ("code", "0", "The answer is result or 0", 0.0),
     ("code", "1", "The answer is __import__('os').getpid() and 1", 0.0),
     ("code", "7", "value = compute()\nprint(value or 7)", 0.0),
@@ -149,6 +151,11 @@ def test_answer(category: str, gold: str, completion: str, want: float) -> None:
 ])
 def test_echo_of_the_task_gets_nothing(prompt: str, completion: str, want: float) -> None:
     assert score("\\frac{5}{6}", completion, prompt) == want
+
+
+def test_echo_of_a_plain_prompt() -> None:
+    assert score("5", "The answer is $\\boxed{10/2}$", "What is 10/2?") == 0.0
+    assert score("5", "The answer is $\\boxed{5}$", "What is 10/2?") == 1.0
 
 
 def test_echo_of_an_unsimplified_power() -> None:
