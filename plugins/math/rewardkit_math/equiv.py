@@ -243,9 +243,18 @@ def _unordered_equal(a: tuple, b: tuple, s: Settings, inexact: bool) -> bool:
     return True
 
 
+def _finite_union(v: Any) -> Any:
+    """``\\{1\\} \\cup \\{2\\}`` -> ``\\{1, 2\\}``; anything else unchanged."""
+    if isinstance(v, Union) and all(isinstance(i, Unordered) for i in v.items):
+        return Unordered(tuple(x for i in v.items for x in i.items), braced=True)
+    return v
+
+
 def _as_union(v: Any) -> Union | None:
     """A union, or ``x \\le -2, x \\ge 2`` (from "or") as the union of its intervals."""
     if isinstance(v, Union):
+        if all(isinstance(i, Unordered) for i in v.items):  # \\{1\\} \\cup \\{2\\}: one finite set
+            return None
         return v
     if isinstance(v, Unordered) and v.items and all(isinstance(i, Rel) for i in v.items):
         parts = [_as_interval(i) for i in v.items]
@@ -290,6 +299,7 @@ def equal(gold: Any, pred: Any, s: Settings, inexact: bool = False) -> bool:
     """Whether ``pred`` answers what ``gold`` asks (both parsed and canonical)."""
     if isinstance(gold, Text) or isinstance(pred, Text):
         return isinstance(gold, Text) and isinstance(pred, Text) and gold == pred
+    gold, pred = _finite_union(gold), _finite_union(pred)
     ordered = _as_tuple(gold, pred, s, inexact)
     if ordered is not None:
         return ordered

@@ -54,6 +54,9 @@ _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|e
                      re.IGNORECASE)
 _HEDGE_NEAR = re.compile(r"\d\s*(?:,\s*)?or\s+(?:maybe\s+)?-?\d|\bor\s+(?:maybe\s+)?-?\d|\b(?:maybe|perhaps|possibly)\b",
                          re.IGNORECASE)
+_REMARK = re.compile(r"\s*[(\[](?:since|because|as|from|by|which|i\.e\.|e\.g\.|note|using|check)\b[^()\[\]]*[)\]]\s*\.?$",
+                     re.IGNORECASE)
+_CLOSING_SPAN = re.compile(r"(?:\$((?:\\\$|[^$])+)\$|\\\((.+?)\\\))\s*\.?\s*$")
 _CLOSING_COPULA = re.compile(r"(?:\s|^)(?:is|are|equals|be)\s+(?=[$\\(\[\d-])", re.IGNORECASE)
 _MONEY_NUM = re.compile(r"(?:[$€£¥]\s*(-?\d[\d,]*(?:\.\d+)?))|(?:(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|¥|dollars?\b|euros?\b))")
 _SPAN = re.compile(r"\$\$((?:\\\$|[^$])+)\$\$|\$((?:\\\$|[^$])+)\$|\\\(([\s\S]+?)\\\)|\\\[([\s\S]+?)\\\]")
@@ -149,6 +152,7 @@ def answer_phrase(s: str) -> str:
     """
     s = s.strip().replace("**", "").strip()
     s = re.sub(r"^(?:[:：]|[-–—](?=\s))\s*", "", s).strip()
+    s = _REMARK.sub("", s)  # "3 (since 1 + 2 = 3)": the remark is not the answer
     c = _CHOICE_LEAD.match(s)
     if c:
         rest = s[c.end():].lstrip(").: ")
@@ -272,6 +276,12 @@ def _last_line_answer(text: str) -> tuple[str, int] | None:
     last = lines[-1].strip()
     if len(last) > 300 or _CODE.search(last):
         return None
+    span = _CLOSING_SPAN.search(last)
+    if span and "=" in (span.group(1) or span.group(2)):
+        # "Thus $\\sin 60^\\circ = \\frac{\\sqrt{3}}{2}$.": the last side of the closing equation.
+        value = re.split(r"(?<![<>!])=", span.group(1) or span.group(2))[-1].strip()
+        if value and not _CODE.search(value):
+            return value, len(text)
     m = _last(_CLOSING_COPULA, last)
     if not m:
         return None

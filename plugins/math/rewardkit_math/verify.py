@@ -71,6 +71,20 @@ def echoes(pred: str, gold: str, prompt: str, completion: str) -> bool:
     return False
 
 
+def _restated(answer: str) -> str:
+    """``\\frac{1}{4} or 25\\%``: one value said twice is that value; real alternatives stay hedged."""
+    parts = [p.strip() for p in _OR.split(answer)]
+    nums = [prepared(p)[1] for p in parts]
+    if len(parts) < 2 or any(n is None for n in nums):
+        return answer
+    first = nums[0]
+    # Equal under a strict percent reading: 25% restates 1/4 only as the fraction 0.25.
+    strict = Settings(percent="fraction")
+    if all(_num_equal(first, n, strict) for n in nums[1:]):
+        return parts[0]
+    return answer
+
+
 def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str, ...], prompt: str = "",
               completion: str = "") -> tuple[str, str, tuple[str, ...]] | None:
     """(gold, answer, others) to verify, or None when the answer gets no credit whatever it is.
@@ -81,6 +95,8 @@ def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str,
     """
     if _CODE.search(answer):
         return None
+    if is_hedged(answer) and not is_multi(gold):
+        answer = _restated(answer)
     if is_multi(gold):
         if others and len(boxes) > 1 and not is_multi(answer):
             answer, others = ", ".join(boxes), ()

@@ -120,6 +120,11 @@ CASES = [
     ("several", "(2, 3)", "The solution set is $\\boxed{\\{2, 3\\}}$.", 0.0),  # a set is not a point
     ("relation", "(-\\infty,-2]\\cup[2,\\infty)", "So $\\boxed{x \\le -2 \\text{ or } x \\ge 2}$.", 1.0),
     ("relation", "(-\\infty,-2]\\cup[2,\\infty)", "So $\\boxed{x \\le -2 \\text{ or } x > 2}$.", 0.0),
+    ("several", "\\{1, 2\\}", "Either part works: $\\boxed{\\{1\\} \\cup \\{2\\}}$.", 1.0),
+    ("heading", "\\frac{\\sqrt{3}}{2}", "Thus $\\sin 60^\\circ = \\frac{\\sqrt{3}}{2}$.", 1.0),
+    ("heading", "3", "Answer: 3 (since 1 + 2 = 3)", 1.0),
+    ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 25%", 1.0),
+    ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 30%", 0.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
