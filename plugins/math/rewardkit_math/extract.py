@@ -48,7 +48,7 @@ _THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>", re.IGNORECAS
 _RETRACT = re.compile(
     r"\b(?:that(?:'s| is| was)\s+(?:wrong|incorrect|not\s+(?:right|correct))|is\s+(?:wrong|incorrect)"
     r"|i\s+made\s+(?:a|an)\s+(?:mistake|error)|scratch\s+that|this\s+is\s+not\s+correct"
-    r"|not\s+the\s+(?:right|correct)\s+answer)\b", re.IGNORECASE)
+    r"|not\s+the\s+(?:right|correct)\s+answer|just\s+kidding|no,?\s+wait|actually,?\s+no)\b", re.IGNORECASE)
 _CODE = re.compile(r"__|\bimport\b|\blambda\b|\bdef\b|\breturn\b|\bprint\s*\(|\w\(\)|\bor\s+0\b|==|\bexcept\b")
 _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|es|равно|равен|是|为)\s+|\s*[=≈]\s*|:\s+",
                      re.IGNORECASE)
@@ -258,6 +258,21 @@ def _last(pattern: re.Pattern, text: str) -> re.Match | None:
     return m
 
 
+def _without_code(text: str) -> str:
+    """The text with its fenced code blocks blanked: code is never read as an answer."""
+    if text.count("```") < 2:
+        return text
+    out, pos = [], 0
+    while True:
+        start = text.find("```", pos)
+        end = text.find("```", start + 3) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:start] + "\n")
+        pos = end + 3
+
+
 def reasoning_tail(completion: str) -> str:
     """The text after the reasoning block; "" while a block is still open."""
     close = _last(_THINK_CLOSE, completion)
@@ -299,7 +314,7 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
     An empty ``\\boxed{}`` is an answer of ``""`` (no credit). ``others`` holds the other boxed
     answers so the verifier can refuse a completion that boxes two different values.
     """
-    text = reasoning_tail(completion[-max_chars:] if len(completion) > max_chars else completion)
+    text = _without_code(reasoning_tail(completion[-max_chars:] if len(completion) > max_chars else completion))
     boxes = _boxes(text)
     marks = _Markers(text)
     found: Extracted | None = None
@@ -343,6 +358,9 @@ def extract(completion: str, order: tuple[str, ...] = METHODS, max_chars: int = 
                     break  # code is never read as a number
                 if _HEDGE_NEAR.search(text[max(0, m.start() - 30):m.end() + 30]):
                     break  # "maybe 5 or 6": alternatives, not an answer
+                tail_line = text[line_start:]
+                if len(_NUMBER.findall(tail_line)) >= 5 and len(re.sub(r"[\d\s,.;-]", "", tail_line)) < 10:
+                    break  # a spray of numbers is not an answer
                 found = Extracted(m.group().rstrip(","), method)
                 end = m.end()
                 break

@@ -37,6 +37,22 @@ def is_multi(gold: str) -> bool:
     return "," in c or ";" in c or "\\pm" in c or "\\mp" in c or is_hedged(gold) or bool(_AND.search(gold))
 
 
+def is_list(gold: str) -> bool:
+    """Whether a reference is several answers (a list or set, ``\\pm``, "or"), not one tuple or interval."""
+    c = prepared(gold)[0]
+    if "\\pm" in c or "\\mp" in c or "\\cup" in c or is_hedged(gold) or _AND.search(gold) or c.startswith("\\{"):
+        return True
+    depth = 0
+    for ch in c:  # a comma outside every bracket separates answers
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth <= 0:
+            return True
+    return False
+
+
 def _as_list(answer: str) -> str:
     """``x = 1 or x = 2``, ``(5, 8) and (8, 5)``: the connectives of a list become commas."""
     return _AND.sub(",", _OR.sub(",", answer))
@@ -95,11 +111,11 @@ def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str,
     """
     if _CODE.search(answer):
         return None
-    if is_hedged(answer) and not is_multi(gold):
+    if is_hedged(answer) and not is_list(gold):
         answer = _restated(answer)
-    if is_multi(gold):
-        if others and len(boxes) > 1 and not is_multi(answer):
-            answer, others = ", ".join(boxes), ()
+    if is_multi(gold) and others and len(boxes) > 1 and not is_multi(answer):
+        answer, others = ", ".join(boxes), ()  # one box per part
+    if is_list(gold):  # "or" and "and" separate answers; elsewhere "or" is a hedge
         gold, answer = _as_list(gold), _as_list(answer)
     if (prompt or completion) and echoes(answer, gold, prompt, completion):
         return None

@@ -135,6 +135,11 @@ CASES = [
     ("think", "5", "<think>Maybe 4?</think>\n\nAdding gives 5.\n\n#### 5", 1.0),
     ("hedge", "6", "I could not finish the count; it is maybe 5 or 6", 0.0),
     ("hedge", "11", "She has 5 apples and buys 6 more, 11 in total", 1.0),
+    ("hedge", "(1, 2)", "The point is 1 or 2", 0.0),  # "or" separates answers only in a list
+    ("spray", "100", " ".join(str(i) for i in range(1, 101)), 0.0),
+    ("retract", "5", "The answer is $\\boxed{5}$. Just kidding, it is 6.", 0.0),
+    ("code", "5", "```python\nanswer = 5\n```", 0.0),
+    ("code", "5", "```python\nprint(2 + 3)\n```\nThe output is 5, so the answer is 5.", 1.0),
     ("code", "0", "The answer is result or 0", 0.0),
     ("code", "1", "The answer is __import__('os').getpid() and 1", 0.0),
     ("code", "7", "value = compute()\nprint(value or 7)", 0.0),
