@@ -41,7 +41,8 @@ _ANSWER_IS = re.compile(
     r"|答案(?:是|为)\s*|ответ\s*(?:—|-|:)?\s*(?=[\d$\\(-])",
     re.IGNORECASE)
 _HASHES = re.compile(r"####\s*")
-_A_COLON = re.compile(r"(?m)^\s*A\s*:\s*")
+_A_COLON = re.compile(r"(?m)^[ \t]*+A[ \t]*+:[ \t]*+")  # possessive: linear on runs of blank lines
+_PLAIN_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?\.?")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning|thought)>", re.IGNORECASE)
 _THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>", re.IGNORECASE)
@@ -220,6 +221,8 @@ def _line_after(text: str, m: re.Match) -> tuple[str, int]:
         start += nxt.start(1)
     end = start + len(rest)
     rest = rest.strip()
+    if _PLAIN_NUMBER.fullmatch(rest):
+        return rest.rstrip("."), end  # the common case, "A: 18"
     if _CODE.search(rest):
         return "", end  # code is never read as an answer
     dollar = re.match(r"\$+((?:\\\$|[^$])+)\$+\s*\.?\s*$", rest)

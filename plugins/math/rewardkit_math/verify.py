@@ -31,12 +31,14 @@ _OPERATION = re.compile(r"[+*/^!]|(?<=.)-|\\(?:frac|sqrt|cdot|times|div|binom|su
 _MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it asks about
 
 
+@lru_cache(maxsize=4096)
 def is_multi(gold: str) -> bool:
     """Whether a reference has several parts: a list, a set, a tuple or point, ``x = 1 or x = 2``."""
     c = prepared(gold)[0]
     return "," in c or ";" in c or "\\pm" in c or "\\mp" in c or is_hedged(gold) or bool(_AND.search(gold))
 
 
+@lru_cache(maxsize=4096)
 def is_list(gold: str) -> bool:
     """Whether a reference is several answers (a list or set, ``\\pm``, "or"), not one tuple or interval."""
     c = prepared(gold)[0]
@@ -344,3 +346,5 @@ def clear_caches() -> None:
     """Forget cached parses in this process (benchmarks; a changed answer format)."""
     prepared.cache_clear()
     parse_answer.cache_clear()
+    is_multi.cache_clear()
+    is_list.cache_clear()
