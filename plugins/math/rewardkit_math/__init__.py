@@ -82,6 +82,8 @@ class Math(rewardkit.Reward):
         where: list[int] = []
         from .verify import candidate, quick
 
+        if prompts is None or len(prompts) != len(completions):
+            prompts = [""] * len(completions)  # the prompt only serves the echo rule
         for i, (p, c, g) in enumerate(zip(prompts, completions, golds)):
             self.stats["items"] += 1
             if g is None:

@@ -184,3 +184,8 @@ def test_percent_policy_applies_to_words() -> None:
 @pytest.mark.parametrize("category,gold,completion,want", CASES[::9], ids=[c[0] for c in CASES[::9]])
 def test_answer_through_worker_pool(category: str, gold: str, completion: str, want: float) -> None:
     assert score(gold, completion, reward=Math(workers=1)) == want
+
+
+def test_missing_prompts_still_score_every_item() -> None:
+    # The prompt serves only the echo rule; a caller that passes none still gets every verdict.
+    assert INLINE.score([], ["\\boxed{4}", "\\boxed{5}"], answer=["4", "4"]) == [1.0, 0.0]
