@@ -23,7 +23,7 @@ _SIMPLE = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\
 _AND = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*and\s*\}|(?<![a-zA-Z\\])and(?![a-zA-Z])")
 _CODE = re.compile(r"__|\b(?:import|lambda|def|return|eval|exec|getattr)\b|[A-Za-z]\(\)|==|&&")
 _MATH_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|rationali[sz]e|find\s+the\s+value\s+of"
+_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|rationali[sz]e|find(?:\s+the\s+value\s+of)?|determine|work\s+out"
                    r"|what\s+is)\s*:?\s*(\$\$?[^$]{1,300}\$\$?)", re.IGNORECASE)
 _PLAIN_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|what\s+is)\s+([-+*/^()\d. ]{3,200}?)\s*[?.]?\s*$",
                          re.IGNORECASE | re.MULTILINE)

@@ -163,6 +163,12 @@ def test_echo_of_the_task_gets_nothing(prompt: str, completion: str, want: float
     assert score("\\frac{5}{6}", completion, prompt) == want
 
 
+def test_echo_of_a_task_stated_in_the_completion() -> None:
+    stated = "To find $2^{10} - 24$, we write it out, so $\\boxed{2^{10}-24}$."
+    assert score("1000", stated) == 0.0
+    assert score("1000", "To find $2^{10} - 24$: $1024 - 24 = \\boxed{1000}$.") == 1.0
+
+
 def test_echo_of_a_plain_prompt() -> None:
     assert score("5", "The answer is $\\boxed{10/2}$", "What is 10/2?") == 0.0
     assert score("5", "The answer is $\\boxed{5}$", "What is 10/2?") == 1.0
