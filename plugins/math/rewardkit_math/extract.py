@@ -124,7 +124,7 @@ def boxed_all(text: str) -> list[str]:
     return [b for b, _ in _boxes(text)]
 
 
-def _words_to_digits(s: str) -> str:
+def words_to_digits(s: str) -> str:
     """"ten marbles" -> "10 marbles"; "twenty-five" -> "25" (prose only, never inside math)."""
     def one(m: re.Match) -> str:
         if m.group(1):
@@ -167,7 +167,7 @@ def answer_phrase(s: str) -> str:
         return next(g for g in spans[0].groups() if g is not None)
     if _mathlike(s):
         return s.rstrip(" .")
-    prose = _words_to_digits(s)
+    prose = words_to_digits(s)
     # After the last copula ("... is 34", "... = 5") whose right side holds a value.
     # Copulas inside a math span ("$a = 5$") are not the sentence's.
     masked = _SPAN.sub(lambda m: "\x00" * len(m.group()), prose)

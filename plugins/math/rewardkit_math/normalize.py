@@ -23,6 +23,7 @@ _PLAIN_NAMES = re.compile(r"(?<![A-Za-z\\])(sqrt|pi|infinity|infty|inf|arcsin|ar
                           r"(?![A-Za-z])")
 _PLAIN_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
 _EULER = re.compile(r"(?<![\d.])\\(?:mathrm|text|textrm|mathit|operatorname|rm)\s*\{\s*([ei])\s*\}")
+_TEMPERATURE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°)\s*(?:\\text\s*\{\s*)?[CF](?:\s*\})?(?![A-Za-z])")
 _PERCENT_WORD = re.compile(r"(\d)\s*(?:percent|per\s+cent|pct)\b\.?", re.IGNORECASE)
 # One word naming a unit or an object counted, at the end ("18 dollars", "5 cm^2"). The
 # look-behind anchors a match to the start of a word, so a search is linear (no backtracking
@@ -94,6 +95,7 @@ def clean(answer: str) -> str:
     s = _exact_part(s)
     s = _REPEATING.sub(_repeating, s)
     s = _PERCENT_WORD.sub(r"\1\\%", s)
+    s = _TEMPERATURE.sub("", s)
     s = _DEGREES.sub("", s)
     s = s.replace("\\$", "").replace("\\euro", "")
     s = re.sub(r"(\d)\{,\}(\d)", r"\1\2", s)
@@ -103,6 +105,8 @@ def clean(answer: str) -> str:
         inner = m.group(1).strip()
         if inner.lower() in _CONNECTIVES:
             return _CONNECTIVES[inner.lower()]
+        if len(inner) == 1 and inner.isalpha() and not re.search(r"[\d}]\s*$", m.string[:m.start()]):
+            return inner  # \{\text{a}, \text{b}\}: a name, not a unit (5\text{m} stays a unit)
         if re.fullmatch(r"[A-Za-z .]*(?:/[A-Za-z .]*(?:\^\d)?)?", inner):  # a unit: cm, inches, m/s
             return "\x01"
         return inner

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from .equiv import Settings, canonical, equal
+from .extract import words_to_digits
 from .normalize import clean, compact, is_hedged, strip_outer, text_answer
 from .parse import MAX_CHARS, ParseError, Rel, Text, TooBig, Unordered, parse
 
@@ -103,6 +104,15 @@ def _restated(answer: str) -> str:
     return answer
 
 
+def _number_words(answer: str) -> str:
+    """``three`` or ``\\text{twelve apples}`` -> the number; other text unchanged."""
+    bare = re.fullmatch(r"\s*(?:\\text\s*\{)?\s*([A-Za-z][A-Za-z -]{2,40}?)\s*\}?\s*", answer)
+    if not bare:
+        return answer
+    digits = words_to_digits(bare.group(1))
+    return digits if re.match(r"\d+(?:\s+[A-Za-z]+)?$", digits) else answer
+
+
 def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str, ...], prompt: str = "",
               completion: str = "") -> tuple[str, str, tuple[str, ...]] | None:
     """(gold, answer, others) to verify, or None when the answer gets no credit whatever it is.
@@ -113,6 +123,7 @@ def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str,
     """
     if _CODE.search(answer):
         return None
+    answer, gold = _number_words(answer), _number_words(gold)
     if is_hedged(answer) and not is_list(gold):
         answer = _restated(answer)
     if is_multi(gold) and others and len(boxes) > 1 and not is_multi(answer):

@@ -125,6 +125,11 @@ CASES = [
     ("heading", "3", "Answer: 3 (since 1 + 2 = 3)", 1.0),
     ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 25%", 1.0),
     ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 30%", 0.0),
+    ("notation", "3", "Counting them, $\\boxed{three}$.", 1.0),
+    ("notation", "12", "So $\\boxed{\\text{twelve apples}}$.", 1.0),
+    ("notation", "15", "The low was $\\boxed{15^\\circ C}$.", 1.0),
+    ("several", "\\{a, b\\}", "The two names are $\\boxed{\\{\\text{a}, \\text{b}\\}}$.", 1.0),
+    ("notation", "5", "The side is $\\boxed{5\\text{m}}$.", 1.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
