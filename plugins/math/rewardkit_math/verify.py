@@ -130,6 +130,8 @@ def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str,
         answer, others = ", ".join(boxes), ()  # one box per part
     if is_list(gold):  # "or" and "and" separate answers; elsewhere "or" is a hedge
         gold, answer = _as_list(gold), _as_list(answer)
+    elif is_multi(gold):  # a tuple: "x = 2 and y = 3" lists its coordinates
+        answer = _AND.sub(",", answer)
     if (prompt or completion) and echoes(answer, gold, prompt, completion):
         return None
     return gold, answer, others

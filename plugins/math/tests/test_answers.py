@@ -130,6 +130,10 @@ CASES = [
     ("notation", "15", "The low was $\\boxed{15^\\circ C}$.", 1.0),
     ("several", "\\{a, b\\}", "The two names are $\\boxed{\\{\\text{a}, \\text{b}\\}}$.", 1.0),
     ("notation", "5", "The side is $\\boxed{5\\text{m}}$.", 1.0),
+    ("several", "(2, 3)", "Solving both equations.\nThe answer is x=2 and y=3", 1.0),
+    ("hedge", "(2, 3)", "Solving both equations.\nThe answer is x=2 or y=3", 0.0),
+    ("notation", "\\frac{9}{5}", "The answer is 1 4/5", 1.0),
+    ("notation", "2.75", "The answer is 2 3/4 cups", 1.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
