@@ -305,8 +305,12 @@ def _last_line_answer(text: str) -> tuple[str, int] | None:
         return None
     right = last[m.end():]
     value = answer_phrase_value(right)
+    after = right[right.find(value) + len(value):] if value else ""
+    restated = re.match(r"\$?\s*or\s+([^\s]{1,40}?)\s*\.?\s*$", after)
+    if value and restated:
+        return f"{value} or {restated.group(1)}", len(text)  # one value said twice, or a hedge
     # The value closes the line: "... is 25, plus 10 gives 35" is working, not an answer.
-    if value and re.search(r"[\d\\]", value) and not re.search(r"\d", right[right.find(value) + len(value):]):
+    if value and re.search(r"[\d\\]", value) and not re.search(r"\d", after):
         return value, len(text)
     return None
 

@@ -134,6 +134,10 @@ CASES = [
     ("hedge", "(2, 3)", "Solving both equations.\nThe answer is x=2 or y=3", 0.0),
     ("notation", "\\frac{9}{5}", "The answer is 1 4/5", 1.0),
     ("notation", "2.75", "The answer is 2 3/4 cups", 1.0),
+    ("restated", "0.25", "Each draw is independent.\nThe probability is $\\frac{1}{4}$ or 25%.", 1.0),
+    ("restated", "0.25", "Each draw is independent.\nThe probability is $\\frac{1}{4}$ or 30%.", 0.0),
+    ("matrix", "\\begin{pmatrix} 1 & 2 \\\\ 6 & 8 \\end{pmatrix}",
+     "So $DM = \\boxed{\\begin{pmatrix}1&0\\\\0&2\\end{pmatrix}\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}}$.", 1.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
