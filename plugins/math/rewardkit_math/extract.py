@@ -57,6 +57,7 @@ _HEDGE_NEAR = re.compile(r"\d\s*(?:,\s*)?or\s+(?:maybe\s+)?-?\d|\bor\s+(?:maybe\
                          re.IGNORECASE)
 _REMARK = re.compile(r"\s*[(\[](?:since|because|as|from|by|which|i\.e\.|e\.g\.|note|using|check)\b[^()\[\]]*[)\]]\s*\.?$",
                      re.IGNORECASE)
+_WORD_REMARK = re.compile(r"(?<=[\d}$])\s*\([A-Za-z][A-Za-z ,'-]{1,40}\)\s*\.?$")
 _CLOSING_SPAN = re.compile(r"(?:\$((?:\\\$|[^$])+)\$|\\\((.+?)\\\))\s*\.?\s*$")
 _CLOSING_COPULA = re.compile(r"(?:\s|^)(?:is|are|equals|be)\s+(?=[$\\(\[\d-])", re.IGNORECASE)
 _MONEY_NUM = re.compile(r"(?:[$€£¥]\s*(-?\d[\d,]*(?:\.\d+)?))|(?:(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|¥|dollars?\b|euros?\b))")
@@ -154,6 +155,7 @@ def answer_phrase(s: str) -> str:
     s = s.strip().replace("**", "").strip()
     s = re.sub(r"^(?:[:：]|[-–—](?=\s))\s*", "", s).strip()
     s = _REMARK.sub("", s)  # "3 (since 1 + 2 = 3)": the remark is not the answer
+    s = _WORD_REMARK.sub("", s)  # "5 (five)", "12 (dozen eggs)"
     c = _CHOICE_LEAD.match(s)
     if c:
         rest = s[c.end():].lstrip(").: ")

@@ -123,6 +123,7 @@ CASES = [
     ("several", "\\{1, 2\\}", "Either part works: $\\boxed{\\{1\\} \\cup \\{2\\}}$.", 1.0),
     ("heading", "\\frac{\\sqrt{3}}{2}", "Thus $\\sin 60^\\circ = \\frac{\\sqrt{3}}{2}$.", 1.0),
     ("heading", "3", "Answer: 3 (since 1 + 2 = 3)", 1.0),
+    ("heading", "12", "Answer: $12$ (a dozen)", 1.0),
     ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 25%", 1.0),
     ("restated", "0.25", "Final answer: $\\frac{1}{4}$ or 30%", 0.0),
     ("notation", "3", "Counting them, $\\boxed{three}$.", 1.0),
