@@ -24,6 +24,7 @@ _PLAIN_NAMES = re.compile(r"(?<![A-Za-z\\])(sqrt|pi|infinity|infty|inf|arcsin|ar
 _PLAIN_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
 _EULER = re.compile(r"(?<![\d.])\\(?:mathrm|text|textrm|mathit|operatorname|rm)\s*\{\s*([ei])\s*\}")
 _TEMPERATURE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°)\s*(?:\\text\s*\{\s*)?[CF](?:\s*\})?(?![A-Za-z])")
+_REALS = re.compile(r"\\mathbb\s*\{\s*R\s*\}|^\\?(?:text\s*\{)?\s*all\s+real\s+numbers\s*\}?$|ℝ", re.IGNORECASE)
 _PLAIN_MIXED = re.compile(r"(?<![\d.,/])(\d+)\s+(\d+)/(\d+)(?![\d/.])")
 _PERCENT_WORD = re.compile(r"(\d)\s*(?:percent|per\s+cent|pct)\b\.?", re.IGNORECASE)
 # One word naming a unit or an object counted, at the end ("18 dollars", "5 cm^2"). The
@@ -94,6 +95,7 @@ def clean(answer: str) -> str:
     """
     s = strip_outer(answer)
     s = _exact_part(s)
+    s = _REALS.sub(lambda _: "(-\\infty, \\infty)", s)
     s = _REPEATING.sub(_repeating, s)
     s = _PLAIN_MIXED.sub(r"\1\\frac{\2}{\3}", s)  # 1 4/5 is one and four fifths
     s = _PERCENT_WORD.sub(r"\1\\%", s)

@@ -139,6 +139,9 @@ CASES = [
     ("restated", "0.25", "Each draw is independent.\nThe probability is $\\frac{1}{4}$ or 30%.", 0.0),
     ("matrix", "\\begin{pmatrix} 1 & 2 \\\\ 6 & 8 \\end{pmatrix}",
      "So $DM = \\boxed{\\begin{pmatrix}1&0\\\\0&2\\end{pmatrix}\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}}$.", 1.0),
+    ("relation", "(-\\infty, \\infty)", "Every $x$ works, so the domain is $\\boxed{\\mathbb{R}}$.", 1.0),
+    ("relation", "(-\\infty, \\infty)", "Every $x$ works.\nThe answer is all real numbers", 1.0),
+    ("relation", "[0, \\infty)", "Every $x$ works, so the domain is $\\boxed{\\mathbb{R}}$.", 0.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
