@@ -137,8 +137,8 @@ def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str,
     return gold, answer, others
 
 
-def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
-    """(value, is_decimal, has_percent) for a cleaned, compact plain number, else None."""
+def simple_number(s: str) -> tuple[Fraction, int | None, bool] | None:
+    """(value, decimal places or None, has_percent) for a cleaned, compact plain number, else None."""
     m = _SIMPLE.match(s)
     if not m or len(s) > 60:
         return None
@@ -150,24 +150,38 @@ def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
         if int(den) == 0:
             return None
         v = Fraction(int(num), int(den))
-    return (-v if sign else v), dec is not None and "." in dec, pct is not None
+    places = len(dec.split(".", 1)[1]) if dec is not None and "." in dec else None
+    return (-v if sign else v), places, pct is not None
 
 
 def _num_equal(g: tuple, p: tuple, s: Settings) -> bool:
+    """Two plain numbers are equal: exactly, or a decimal within the relative tolerance of the other.
+
+    A decimal against an exact value must also be that value rounded to the decimal's places:
+    1000000.4 is not 1000000, though it is within 1e-6 of it.
+    """
     (gv, gdec, gpct), (pv, pdec, ppct) = g, p
 
-    def variants(v: Fraction, pct: bool) -> list[Fraction]:
+    def variants(v: Fraction, places: int | None, pct: bool) -> list[tuple[Fraction, int | None]]:
         if not pct:
-            return [v]
-        return {"either": [v / 100, v], "fraction": [v / 100], "number": [v]}[s.percent]
+            return [(v, places)]
+        shifted = None if places is None else places + 2
+        return {"either": [(v / 100, shifted), (v, places)], "fraction": [(v / 100, shifted)],
+                "number": [(v, places)]}[s.percent]
 
-    inexact = gdec or pdec
-    for a in variants(gv, gpct):
-        for b in variants(pv, ppct):
+    for a, ad in variants(gv, gdec, gpct):
+        for b, bd in variants(pv, pdec, ppct):
             if a == b:
                 return True
-            if inexact and abs(a - b) <= Fraction(s.tolerance) * max(abs(a), abs(b)):
-                return True
+            if ad is None and bd is None:
+                continue
+            if abs(a - b) > Fraction(s.tolerance) * max(abs(a), abs(b)):
+                continue
+            if (ad is None) != (bd is None):  # one side exact: the decimal is it, rounded
+                places = ad if ad is not None else bd
+                if abs(a - b) > Fraction(1, 2 * 10 ** places):
+                    continue
+            return True
     return False
 
 

@@ -142,6 +142,9 @@ CASES = [
     ("relation", "(-\\infty, \\infty)", "Every $x$ works, so the domain is $\\boxed{\\mathbb{R}}$.", 1.0),
     ("relation", "(-\\infty, \\infty)", "Every $x$ works.\nThe answer is all real numbers", 1.0),
     ("relation", "[0, \\infty)", "Every $x$ works, so the domain is $\\boxed{\\mathbb{R}}$.", 0.0),
+    ("rounding", "1000000", "The total is $\\boxed{1000000.4}$.", 0.0),  # within 1e-6, yet not 1000000
+    ("rounding", "1", "The limit is $\\boxed{0.99999999}$.", 0.0),
+    ("rounding", "\\frac{2}{3}", "The ratio is $\\boxed{0.6666667}$.", 1.0),
     # -- not fooled -----------------------------------------------------------------------------
     ("retract", "13", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 1.0),
     ("retract", "12", "So $\\boxed{12}$. Wait, that's wrong: $6+7=13$.\n\nFinal answer: 13", 0.0),
