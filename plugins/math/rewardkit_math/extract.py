@@ -44,8 +44,8 @@ _HASHES = re.compile(r"####\s*")
 _A_COLON = re.compile(r"(?m)^[ \t]*+A[ \t]*+:[ \t]*+")  # possessive: linear on runs of blank lines
 _PLAIN_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?\.?")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-_THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning|thought)>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning|thought)>|<\|end_of_thought\|>", re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>|<\|begin_of_thought\|>", re.IGNORECASE)
 _RETRACT = re.compile(
     r"\b(?:that(?:'s| is| was)\s+(?:wrong|incorrect|not\s+(?:right|correct))|is\s+(?:wrong|incorrect)"
     r"|i\s+made\s+(?:a|an)\s+(?:mistake|error)|scratch\s+that|this\s+is\s+not\s+correct"
