@@ -313,6 +313,10 @@ def equal(gold: Any, pred: Any, s: Settings, inexact: bool = False) -> bool:
         pa = pred.items if isinstance(pred, Unordered) else (pred,)
         if len(ga) == 1 and len(pa) == 1:
             return equal(ga[0], pa[0], s, inexact)
+        named = [all(isinstance(i, Rel) and rel_value(i) is not None for i in side) for side in (ga, pa)]
+        if len(ga) == len(pa) and named[0] != named[1] and not any(isinstance(i, Rel) for i in (pa if named[0] else ga)):
+            # "x = 1, y = 2" against bare values "1, 2": without their names the values keep their order.
+            return all(equal(x, y, s, inexact) for x, y in zip(ga, pa))
         return _unordered_equal(ga, pa, s, inexact)
     if isinstance(gold, Rel) or isinstance(pred, Rel):
         if isinstance(gold, Rel) and isinstance(pred, Rel):

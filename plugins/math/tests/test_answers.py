@@ -42,6 +42,9 @@ CASES = [
     ("label", "6", "So it must be $\\boxed{2 + 2 = 6}$.", 0.0),  # a false chain states nothing
     ("equation", "y = 2x + 1", "The line is $\\boxed{2y = 4x + 2}$.", 1.0),
     ("equation", "y = 2x + 1", "The line is $\\boxed{y = 2x + 2}$.", 0.0),
+    ("label", "x=1, y=2", "So $\\boxed{y=2, x=1}$.", 1.0),
+    ("label", "x=1, y=2", "So $\\boxed{1, 2}$.", 1.0),
+    ("label", "x=1, y=2", "So $\\boxed{2, 1}$.", 0.0),  # without names, the order is the names'
     # -- relations ------------------------------------------------------------------------------
     ("relation", "5 < x", "Hence every solution satisfies $\\boxed{x > 5}$.", 1.0),
     ("relation", "x < 1", "Multiplying out: $\\boxed{-x > -1}$.", 1.0),
