@@ -49,7 +49,9 @@ _THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>|<\|begin_of_th
 _RETRACT = re.compile(
     r"\b(?:that(?:'s| is| was)\s+(?:wrong|incorrect|not\s+(?:right|correct))|is\s+(?:wrong|incorrect)"
     r"|i\s+made\s+(?:a|an)\s+(?:mistake|error)|scratch\s+that|this\s+is\s+not\s+correct"
-    r"|not\s+the\s+(?:right|correct)\s+answer|just\s+kidding|no,?\s+wait|actually,?\s+no)\b", re.IGNORECASE)
+    r"|not\s+the\s+(?:right|correct)\s+answer|just\s+kidding|no,?\s+wait|actually,?\s+no)\b"
+    # a second value offered after the answer: a hedge
+    r"|\b(?:could|might|may)\s+(?:also\s+)?be\s+\$?-?\d|\bor\s+(?:maybe|perhaps)\s+\$?-?\d", re.IGNORECASE)
 _CODE = re.compile(r"__|\bimport\b|\blambda\b|\bdef\b|\breturn\b|\bprint\s*\(|\w\(\)|\bor\s+0\b|==|\bexcept\b")
 _COPULA = re.compile(r"(?:\s|^)(?:is|are|was|were|equals|equal\s+to|be|est|ist|es|равно|равен|是|为)\s+|\s*[=≈]\s*|:\s+",
                      re.IGNORECASE)

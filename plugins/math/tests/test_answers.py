@@ -159,6 +159,8 @@ CASES = [
     ("think", "5", "<|begin_of_thought|>2+3=5, \\boxed{5}<|end_of_thought|>I will not answer.", 0.0),
     ("think", "5", "<|begin_of_thought|>2+3<|end_of_thought|><|begin_of_solution|>\\boxed{5}", 1.0),
     ("hedge", "6", "I could not finish the count; it is maybe 5 or 6", 0.0),
+    ("hedge", "5", "So $\\boxed{5}$. I am not confident; it could also be 6.", 0.0),
+    ("hedge", "5", "So $\\boxed{5}$, or perhaps 6.", 0.0),
     ("hedge", "11", "She has 5 apples and buys 6 more, 11 in total", 1.0),
     ("hedge", "(1, 2)", "The point is 1 or 2", 0.0),  # "or" separates answers only in a list
     ("spray", "100", " ".join(str(i) for i in range(1, 101)), 0.0),
