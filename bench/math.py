@@ -8,6 +8,9 @@ Three sets, each scored by both verifiers:
   same string are left out): every verdict should be "wrong"; an acceptance is a false positive.
 - ``gsm8k``: GSM8K rationales (calculator annotations removed) ending in one of three answer
   styles (``#### N``, ``The answer is N.``, ``\\boxed{N}``) against ``N``: all "correct".
+- ``gsm8k_models``: OpenAI's published GSM8K solutions of 6B and 175B models (four per problem,
+  as written, calculator annotations kept), each against the text after the last ``A:`` of the
+  problem's ``ground_truth``; the expected verdict is each solution's ``is_correct`` label.
 
 Math-Verify runs single-process as users run it (``verify(parse(gold), parse(completion))``, the
 gold wrapped in ``\\boxed{}``); ours is ``Math().score`` in batches, with its process pool (one
@@ -32,6 +35,7 @@ import random
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -43,8 +47,23 @@ def load(name: str) -> list[dict]:
     return [json.loads(line) for line in path.open()]
 
 
-def make_sets(n_math: int | None, n_gsm: int | None) -> dict[str, tuple[list[str], list[str], bool]]:
-    """name -> (completions, golds, expected verdict)."""
+MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
+
+
+def model_solutions(n: int | None) -> tuple[list[str], list[str], list[bool]]:
+    """Labelled model solutions: (completions, golds, is_correct labels), four per problem."""
+    comps, golds, labels = [], [], []
+    for r in load("gsm8k_model_solutions.jsonl")[:n]:
+        gold = r["ground_truth"].rsplit("A:", 1)[1].strip()
+        for key in MODELS:
+            comps.append(r[key]["solution"])
+            golds.append(gold)
+            labels.append(bool(r[key]["is_correct"]))
+    return comps, golds, labels
+
+
+def make_sets(n_math: int | None, n_gsm: int | None) -> dict[str, tuple[list[str], list[str], Any]]:
+    """name -> (completions, golds, expected verdict: one for the set or one per item)."""
     math_rows = load("math500.jsonl")[:n_math]
     sols = [r["solution"] for r in math_rows]
     answers = [r["answer"] for r in math_rows]
@@ -65,6 +84,7 @@ def make_sets(n_math: int | None, n_gsm: int | None) -> dict[str, tuple[list[str
         "math500": (sols, answers, True),
         "shuffled": ([sols[i] for i, _ in pairs], [answers[j] for _, j in pairs], False),
         "gsm8k": (gsm_c, gsm_g, True),
+        "gsm8k_models": model_solutions(n_gsm and n_gsm // 3),
     }
 
 
@@ -122,14 +142,15 @@ def main() -> None:
         t_ours += t3 - t2
         n = len(comps)
         n_all += n
+        want = expected if isinstance(expected, list) else [expected] * n
         row = {
             "n": n,
-            "ours_agree": round(sum(v == expected for v in ours) / n, 4),
-            "peer_agree": round(sum(v == expected for v in peer) / n, 4),
+            "ours_agree": round(sum(v == w for v, w in zip(ours, want)) / n, 4),
+            "peer_agree": round(sum(v == w for v, w in zip(peer, want)) / n, 4),
             "ours_per_s": round(n / (t3 - t2), 1),
             "peer_per_s": round(n / (t1 - t0), 1),
         }
-        if not expected:
+        if not any(want):
             row["ours_false_pos"] = sum(ours)
             row["peer_false_pos"] = sum(peer)
         report["sets"][name] = row
@@ -137,10 +158,10 @@ def main() -> None:
               f"| {row['ours_per_s']:8.1f}/s vs {row['peer_per_s']:7.1f}/s")
         shown = 0
         for i, (o, p) in enumerate(zip(ours, peer)):
-            if (o != expected or p != expected) and shown < args.show:
+            if (o != want[i] or p != want[i]) and shown < args.show:
                 shown += 1
                 tail = comps[i][-80:].replace("\n", " ")
-                print(f"   [{i}] gold={golds[i]!r:.50} ours={o} math-verify={p}  ...{tail!r}")
+                print(f"   [{i}] gold={golds[i]!r:.50} expected={want[i]} ours={o} math-verify={p}  ...{tail!r}")
     report["limits_hit"] = reward.stats["limits"]
     report["ours_per_s"] = round(n_all / t_ours, 1)
     report["peer_per_s"] = round(n_all / t_peer, 1)

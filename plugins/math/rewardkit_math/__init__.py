@@ -80,9 +80,11 @@ class Math(rewardkit.Reward):
         out: list[float | None] = [0.0] * len(completions)
         tasks: list[tuple] = []
         where: list[int] = []
-        from .verify import quick
+        from .verify import candidate, quick
 
-        for i, (c, g) in enumerate(zip(completions, golds)):
+        if prompts is None or len(prompts) != len(completions):
+            prompts = [""] * len(completions)  # the prompt only serves the echo rule
+        for i, (p, c, g) in enumerate(zip(prompts, completions, golds)):
             self.stats["items"] += 1
             if g is None:
                 out[i] = None
@@ -93,6 +95,11 @@ class Math(rewardkit.Reward):
                 continue  # no answer, or an empty \boxed{}: no credit
             others = tuple(ex.others)
             if self.mode == "verify":
+                # Several parts, hedging, echoes of the task and code: see verify.candidate.
+                task = candidate(gold, ex.answer, others, tuple(ex.boxes), text_of(p), text_of(c)[-self.max_completion_chars:])
+                if task is None:
+                    continue
+                gold, ex.answer, others = task
                 verdict = quick(gold, ex.answer, others, s)
                 if verdict is not None:
                     self.stats["quick"] += 1

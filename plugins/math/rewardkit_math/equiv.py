@@ -32,7 +32,7 @@ def _expand_pm(v: Any) -> Any:
         for x in v.items:
             x = _expand_pm(x)
             out.extend(x.items if isinstance(x, Unordered) else [x])
-        return Unordered(tuple(out))
+        return Unordered(tuple(out), v.braced)
     if isinstance(v, Rel) and len(v.terms) == 2 and v.ops == ("=",):
         rhs = _expand_pm(v.terms[1])
         if isinstance(rhs, Unordered):
@@ -129,11 +129,77 @@ def _rel_equal(a: Rel, b: Rel, s: Settings, inexact: bool) -> bool:
     return False
 
 
+def _is_label(t: Any) -> bool:
+    """A name on the left of ``=``: ``x``, ``x_1``, ``f(x)`` (parsed f*x), ``|AB|``, ``V_1/V_2``."""
+    if isinstance(t, sp.Symbol):
+        return t not in (PM, PCT)
+    if isinstance(t, sp.Abs):
+        return _is_label(t.args[0])
+    if isinstance(t, sp.Mul):
+        return all(_is_label(a) for a in t.args)
+    if isinstance(t, sp.Pow):
+        return _is_label(t.base) and t.exp == -1
+    return False
+
+
+def _is_const(t: Any) -> bool:
+    return isinstance(t, sp.Expr) and not (t.free_symbols - {PCT})
+
+
+def rel_value(r: Rel) -> Any:
+    """The value a labelled answer or a final chain states, or None.
+
+    ``x = 5`` and ``f(x) = 1`` state their right side; ``\\sqrt{4} = 2`` and ``x = 2 + 3 = 5``
+    state their last term, only when every constant term of the chain is the same number.
+    """
+    if any(op != "=" for op in r.ops):
+        return None
+    first, rest = r.terms[0], r.terms[1:]
+    if _is_label(first) and len(rest) == 1:
+        return rest[0]
+    consts = list(rest) if _is_label(first) else list(r.terms)
+    if len(consts) < 2 or not all(_is_const(t) for t in consts):
+        return None
+    last = consts[-1]
+    for t in consts[:-1]:
+        close = _num_close(t, last, 1e-9)
+        if close is not True:
+            return None
+    return last
+
+
+def _linear(r: Rel) -> Rel | None:
+    """``-x > -1`` -> ``x < 1``: a one-variable linear inequality solved for its variable."""
+    if len(r.terms) != 2 or r.ops[0] not in ("<", ">", "<=", ">="):
+        return None
+    l, rr = r.terms
+    if not (isinstance(l, sp.Expr) and isinstance(rr, sp.Expr)):
+        return None
+    d = l - rr
+    free = d.free_symbols - {PM, PCT}
+    if len(free) != 1:
+        return None
+    v = next(iter(free))
+    a = d.coeff(v, 1)
+    b = d.subs(v, 0)
+    if not (a.is_number and b.is_number) or a == 0 or sp.expand(d - a * v - b) != 0:
+        return None
+    op = r.ops[0]
+    if a.is_negative:
+        op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+    return Rel((op,), (v, sp.nsimplify(-b / a) if isinstance(-b / a, sp.Float) else -b / a))
+
+
 def _as_interval(r: Rel) -> Any:
     """``x > 2`` -> ``Seq((2, oo), '(', ')')``; ``1 <= x < 3`` -> ``[1, 3)``; else None."""
     def var(t: Any) -> bool:
         return isinstance(t, sp.Symbol) and t not in (PM, PCT)
 
+    if len(r.terms) == 2 and not (var(r.terms[0]) or var(r.terms[1])):
+        solved = _linear(r)
+        if solved is None:
+            return None
+        r = solved
     if len(r.terms) == 2:
         (l, rr), op = r.terms, r.ops[0]
         if var(rr) and not var(l):
@@ -177,29 +243,94 @@ def _unordered_equal(a: tuple, b: tuple, s: Settings, inexact: bool) -> bool:
     return True
 
 
+def _finite_union(v: Any) -> Any:
+    """``\\{1\\} \\cup \\{2\\}`` -> ``\\{1, 2\\}``; anything else unchanged."""
+    if isinstance(v, Union) and all(isinstance(i, Unordered) for i in v.items):
+        return Unordered(tuple(x for i in v.items for x in i.items), braced=True)
+    return v
+
+
+def _as_union(v: Any) -> Union | None:
+    """A union, or ``x \\le -2, x \\ge 2`` (from "or") as the union of its intervals."""
+    if isinstance(v, Union):
+        if all(isinstance(i, Unordered) for i in v.items):  # \\{1\\} \\cup \\{2\\}: one finite set
+            return None
+        return v
+    if isinstance(v, Unordered) and v.items and all(isinstance(i, Rel) for i in v.items):
+        parts = [_as_interval(i) for i in v.items]
+        if all(p is not None for p in parts):
+            return Union(tuple(parts))
+    return None
+
+
+def _shorten(r: Rel) -> Rel:
+    """``x = 2 + 3 = 5`` -> ``x = 5``; other relations unchanged."""
+    if len(r.terms) > 2 and _is_label(r.terms[0]):
+        value = rel_value(r)
+        if value is not None:
+            return Rel(("=",), (r.terms[0], value))
+    return r
+
+
+def _as_tuple(gold: Any, pred: Any, s: Settings, inexact: bool) -> bool | None:
+    """A tuple against a list of its parts, in order: ``(5, 2)`` vs ``p=5, q=2`` or one box per part.
+
+    None where the pair is not of that shape.
+    """
+    seq, other = (gold, pred) if isinstance(gold, Seq) else (pred, gold)
+    if not (isinstance(seq, Seq) and seq.left == "(" and seq.right == ")" and isinstance(other, Unordered)):
+        return None
+    if other.braced:
+        return False  # a set is not a tuple
+    if len(seq.items) != len(other.items):
+        return None
+    parts = []
+    for item in other.items:
+        if isinstance(item, Rel):
+            value = rel_value(item)
+            if value is None:
+                return None
+            item = value
+        parts.append(item)
+    return all(equal(a, b, s, inexact) for a, b in zip(seq.items, parts))
+
+
 def equal(gold: Any, pred: Any, s: Settings, inexact: bool = False) -> bool:
     """Whether ``pred`` answers what ``gold`` asks (both parsed and canonical)."""
     if isinstance(gold, Text) or isinstance(pred, Text):
         return isinstance(gold, Text) and isinstance(pred, Text) and gold == pred
+    gold, pred = _finite_union(gold), _finite_union(pred)
+    ordered = _as_tuple(gold, pred, s, inexact)
+    if ordered is not None:
+        return ordered
+    if isinstance(gold, Union) or isinstance(pred, Union):
+        gu, pu = _as_union(gold), _as_union(pred)
+        if gu is not None and pu is not None:
+            return _unordered_equal(gu.items, pu.items, s, inexact)
+        return False
     if isinstance(gold, Unordered) or isinstance(pred, Unordered):
         ga = gold.items if isinstance(gold, Unordered) else (gold,)
         pa = pred.items if isinstance(pred, Unordered) else (pred,)
         if len(ga) == 1 and len(pa) == 1:
             return equal(ga[0], pa[0], s, inexact)
+        named = [all(isinstance(i, Rel) and rel_value(i) is not None for i in side) for side in (ga, pa)]
+        if len(ga) == len(pa) and named[0] != named[1] and not any(isinstance(i, Rel) for i in (pa if named[0] else ga)):
+            # "x = 1, y = 2" against bare values "1, 2": without their names the values keep their order.
+            return all(equal(x, y, s, inexact) for x, y in zip(ga, pa))
         return _unordered_equal(ga, pa, s, inexact)
-    if isinstance(gold, Union) or isinstance(pred, Union):
-        if isinstance(gold, Union) and isinstance(pred, Union):
-            return _unordered_equal(gold.items, pred.items, s, inexact)
-        return False
     if isinstance(gold, Rel) or isinstance(pred, Rel):
         if isinstance(gold, Rel) and isinstance(pred, Rel):
             if _rel_equal(gold, pred, s, inexact):
                 return True
+            gs, ps = _shorten(gold), _shorten(pred)
+            if (gs, ps) != (gold, pred) and _rel_equal(gs, ps, s, inexact):
+                return True
             gi, pi = _as_interval(gold), _as_interval(pred)
             return gi is not None and pi is not None and equal(gi, pi, s, inexact)
         rel, other = (gold, pred) if isinstance(gold, Rel) else (pred, gold)
-        if rel.ops == ("=",) and isinstance(rel.terms[0], sp.Symbol):
-            return equal(rel.terms[1], other, s, inexact) if rel is pred else equal(other, rel.terms[1], s, inexact)
+        value = rel_value(rel)
+        if value is not None:
+            return equal(value, other, s, inexact) if rel is pred else equal(other, value, s, inexact)
         iv = _as_interval(rel)
         if iv is not None and isinstance(other, Seq):
             return equal(iv, other, s, inexact)

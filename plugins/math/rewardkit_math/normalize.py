@@ -14,8 +14,19 @@ _SPACES = re.compile(r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|limits|nol
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?:s)?(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|textnormal|operatorname)\s*\{([^{}]*)\}")
 _UNICODE = str.maketrans({"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "π": "\\pi ", "∞": "\\infty ",
-                          "√": "\\sqrt ", "≤": "<=", "≥": ">=", "≠": "!=", "∪": "\\cup ", "\u00a0": " "})
+                          "√": "\\sqrt ", "≤": "<=", "≥": ">=", "≠": "!=", "∪": "\\cup ", "\u00a0": " ",
+                          "≈": "\\approx ", "€": " ", "£": " ", "¥": " ", "\u2009": " ", "\u202f": " "})
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_SPACED_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+# Plain-text spellings of LaTeX: sqrt(3), 3pi, infinity, ln(2); whole words only.
+_PLAIN_NAMES = re.compile(r"(?<![A-Za-z\\])(sqrt|pi|infinity|infty|inf|arcsin|arccos|arctan|sin|cos|tan|cot|sec|csc|ln|log|exp)"
+                          r"(?![A-Za-z])")
+_PLAIN_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
+_EULER = re.compile(r"(?<![\d.])\\(?:mathrm|text|textrm|mathit|operatorname|rm)\s*\{\s*([ei])\s*\}")
+_TEMPERATURE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°)\s*(?:\\text\s*\{\s*)?[CF](?:\s*\})?(?![A-Za-z])")
+_REALS = re.compile(r"\\mathbb\s*\{\s*R\s*\}|^\\?(?:text\s*\{)?\s*all\s+real\s+numbers\s*\}?$|ℝ", re.IGNORECASE)
+_PLAIN_MIXED = re.compile(r"(?<![\d.,/])(\d+)\s+(\d+)/(\d+)(?![\d/.])")
+_PERCENT_WORD = re.compile(r"(\d)\s*(?:percent|per\s+cent|pct)\b\.?", re.IGNORECASE)
 # One word naming a unit or an object counted, at the end ("18 dollars", "5 cm^2"). The
 # look-behind anchors a match to the start of a word, so a search is linear (no backtracking
 # over the ways to split a long run of letters into words).
@@ -41,7 +52,8 @@ def strip_outer(answer: str) -> str:
     s = _SIZING.sub("", s)
     s = s.replace("\\\\", "\x00")  # protect matrix row breaks from the spacing rule
     s = _SPACES.sub(" ", s).replace("\x00", "\\\\")
-    s = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", s)
+    s = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", s)
+    s = _EULER.sub(r"\1", s)  # \mathrm{e}, \text{e}: Euler's number (\mathrm{i}: the unit)
     s = s.rstrip(" .")
     return s.strip()
 
@@ -82,6 +94,12 @@ def clean(answer: str) -> str:
     comparison to decide.
     """
     s = strip_outer(answer)
+    s = _exact_part(s)
+    s = _REALS.sub(lambda _: "(-\\infty, \\infty)", s)
+    s = _REPEATING.sub(_repeating, s)
+    s = _PLAIN_MIXED.sub(r"\1\\frac{\2}{\3}", s)  # 1 4/5 is one and four fifths
+    s = _PERCENT_WORD.sub(r"\1\\%", s)
+    s = _TEMPERATURE.sub("", s)
     s = _DEGREES.sub("", s)
     s = s.replace("\\$", "").replace("\\euro", "")
     s = re.sub(r"(\d)\{,\}(\d)", r"\1\2", s)
@@ -91,7 +109,9 @@ def clean(answer: str) -> str:
         inner = m.group(1).strip()
         if inner.lower() in _CONNECTIVES:
             return _CONNECTIVES[inner.lower()]
-        if re.fullmatch(r"[A-Za-z .]*", inner):  # a unit: cm, inches, square units
+        if len(inner) == 1 and inner.isalpha() and not re.search(r"[\d}]\s*$", m.string[:m.start()]):
+            return inner  # \{\text{a}, \text{b}\}: a name, not a unit (5\text{m} stays a unit)
+        if re.fullmatch(r"[A-Za-z .]*(?:/[A-Za-z .]*(?:\^\d)?)?", inner):  # a unit: cm, inches, m/s
             return "\x01"
         return inner
 
@@ -103,12 +123,36 @@ def clean(answer: str) -> str:
         # A removed unit takes its power with it: 20\text{ cm}^2 -> 20.
         s = re.sub(r"\x01\s*(?:\^\s*(?:\{\s*\d\s*\}|\d))?", " ", s)
     s = re.sub(r"\^\s*\{?\s*\}?$", "", s.strip())  # a dangling ^ left by a removed unit
+    s = _PLAIN_NAMES.sub(lambda m: "\\" + {"infinity": "infty", "inf": "infty"}.get(m.group(1), m.group(1)) + " ", s)
     if re.search(r"\d", s):
         s = _strip_trailing_words(s)
     s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
-    if _THOUSANDS.match(s.replace(" ", "")):
+    if _THOUSANDS.match(s.replace(" ", "")) or _SPACED_THOUSANDS.match(s):
         s = s.replace(",", "").replace(" ", "")
-    return s
+    s = _PLAIN_UNION.sub(lambda _: " \\cup ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{(\d{1,12})\}")
+
+
+def _repeating(m: re.Match) -> str:
+    """``0.\\overline{3}`` -> ``\\frac{1}{3}``; ``1.1\\overline{6}`` -> ``\\frac{7}{6}``."""
+    whole, fixed, rep = m.group(1) or "0", m.group(2)[:12], m.group(3)
+    den = 10 ** len(fixed) * (10 ** len(rep) - 1)
+    num = int(whole) * den + int(fixed + rep) - int(fixed or "0")
+    return f"\\frac{{{num}}}{{{den}}}"
+
+
+def _exact_part(s: str) -> str:
+    """``\\frac{\\sqrt3}{3} \\approx 0.577`` -> the exact part; ``x \\approx 0.577`` -> ``0.577``."""
+    if "\\approx" not in s:
+        return s
+    parts = s.split("\\approx")
+    left = parts[0].strip()
+    if re.fullmatch(r"[A-Za-z](?:_\{?\w+\}?)?|", left):
+        return parts[-1].strip()
+    return left
 
 
 def compact(s: str) -> str:

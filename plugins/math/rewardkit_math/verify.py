@@ -6,12 +6,14 @@ its own process; :func:`check` is the full path a worker process runs under a de
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 from .equiv import Settings, canonical, equal
+from .extract import words_to_digits
 from .normalize import clean, compact, is_hedged, strip_outer, text_answer
 from .parse import MAX_CHARS, ParseError, Rel, Text, TooBig, Unordered, parse
 
@@ -19,8 +21,124 @@ _OR = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*or\s*\}|(?<![a-zA-Z\\])or(?![a-
 _SIMPLE = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))(\\%)?$")
 
 
-def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
-    """(value, is_decimal, has_percent) for a cleaned, compact plain number, else None."""
+_AND = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*and\s*\}|(?<![a-zA-Z\\])and(?![a-zA-Z])")
+_CODE = re.compile(r"__|\b(?:import|lambda|def|return|eval|exec|getattr)\b|[A-Za-z]\(\)|==|&&")
+_MATH_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|rationali[sz]e|find(?:\s+the\s+value\s+of)?|determine|work\s+out"
+                   r"|what\s+is)\s*:?\s*(\$\$?[^$]{1,300}\$\$?)", re.IGNORECASE)
+_PLAIN_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|what\s+is)\s+([-+*/^()\d. ]{3,200}?)\s*[?.]?\s*$",
+                         re.IGNORECASE | re.MULTILINE)
+_OPERATION = re.compile(r"[+*/^!]|(?<=.)-|\\(?:frac|sqrt|cdot|times|div|binom|sum|prod|int|log|ln|sin|cos|tan)")
+_MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it asks about
+
+
+@lru_cache(maxsize=4096)
+def is_multi(gold: str) -> bool:
+    """Whether a reference has several parts: a list, a set, a tuple or point, ``x = 1 or x = 2``."""
+    c = prepared(gold)[0]
+    return "," in c or ";" in c or "\\pm" in c or "\\mp" in c or is_hedged(gold) or bool(_AND.search(gold))
+
+
+@lru_cache(maxsize=4096)
+def is_list(gold: str) -> bool:
+    """Whether a reference is several answers (a list or set, ``\\pm``, "or"), not one tuple or interval."""
+    c = prepared(gold)[0]
+    if "\\pm" in c or "\\mp" in c or "\\cup" in c or is_hedged(gold) or _AND.search(gold) or c.startswith("\\{"):
+        return True
+    depth = 0
+    for ch in c:  # a comma outside every bracket separates answers
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth <= 0:
+            return True
+    return False
+
+
+def _as_list(answer: str) -> str:
+    """``x = 1 or x = 2``, ``(5, 8) and (8, 5)``: the connectives of a list become commas."""
+    return _AND.sub(",", _OR.sub(",", answer))
+
+
+def _spans(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _MATH_SPAN.finditer(text)]
+
+
+def echoes(pred: str, gold: str, prompt: str, completion: str) -> bool:
+    """Whether ``pred`` only repeats, unevaluated, the expression the task asked to compute.
+
+    The expression is any math span of the prompt, or one stated as the task in the completion
+    ("We need to compute $...$"); a plain value (a number, a fraction in lowest terms, a name)
+    is never an echo, nor is an answer written exactly as the reference.
+    """
+    pc = prepared(pred)[0]
+    if not pc or pc == prepared(gold)[0]:
+        return False
+    if not _OPERATION.search(pc):
+        return False  # a number or a name
+    if simple_number(pc) is not None:  # a fraction: an echo only when not in lowest terms (\frac{6}{8})
+        m = re.search(r"(\d+)\}?\{?/?(\d+)", pc)
+        if m and int(m.group(2)) > 1 and math.gcd(int(m.group(1)), int(m.group(2))) == 1:
+            return False
+    sources = _spans(prompt[:_MAX_PROMPT]) + [m.group(1) for m in _PLAIN_TASK.finditer(prompt[:_MAX_PROMPT])] + [
+        inner for m in _TASK.finditer(completion) for inner in _spans(m.group(1))]
+    for span in sources:
+        for side in {span, *span.split("=")}:
+            if side.strip() and compact(clean(side)) == pc:
+                return True
+    return False
+
+
+def _restated(answer: str) -> str:
+    """``\\frac{1}{4} or 25\\%``: one value said twice is that value; real alternatives stay hedged."""
+    parts = [p.strip() for p in _OR.split(answer)]
+    nums = [prepared(p)[1] for p in parts]
+    if len(parts) < 2 or any(n is None for n in nums):
+        return answer
+    first = nums[0]
+    # Equal under a strict percent reading: 25% restates 1/4 only as the fraction 0.25.
+    strict = Settings(percent="fraction")
+    if all(_num_equal(first, n, strict) for n in nums[1:]):
+        return parts[0]
+    return answer
+
+
+def _number_words(answer: str) -> str:
+    """``three`` or ``\\text{twelve apples}`` -> the number; other text unchanged."""
+    bare = re.fullmatch(r"\s*(?:\\text\s*\{)?\s*([A-Za-z][A-Za-z -]{2,40}?)\s*\}?\s*", answer)
+    if not bare:
+        return answer
+    digits = words_to_digits(bare.group(1))
+    return digits if re.match(r"\d+(?:\s+[A-Za-z]+)?$", digits) else answer
+
+
+def candidate(gold: str, answer: str, others: tuple[str, ...], boxes: tuple[str, ...], prompt: str = "",
+              completion: str = "") -> tuple[str, str, tuple[str, ...]] | None:
+    """(gold, answer, others) to verify, or None when the answer gets no credit whatever it is.
+
+    Several boxes count as one list when the reference has several parts (one box per part);
+    ``or`` and ``and`` then separate items of a list instead of hedging. Code-like text and an
+    echo of the task's own expression are refused here.
+    """
+    if _CODE.search(answer):
+        return None
+    answer, gold = _number_words(answer), _number_words(gold)
+    if is_hedged(answer) and not is_list(gold):
+        answer = _restated(answer)
+    if is_multi(gold) and others and len(boxes) > 1 and not is_multi(answer):
+        answer, others = ", ".join(boxes), ()  # one box per part
+    if is_list(gold):  # "or" and "and" separate answers; elsewhere "or" is a hedge
+        gold, answer = _as_list(gold), _as_list(answer)
+    elif is_multi(gold):  # a tuple: "x = 2 and y = 3" lists its coordinates
+        answer = _AND.sub(",", answer)
+    if (prompt or completion) and echoes(answer, gold, prompt, completion):
+        return None
+    return gold, answer, others
+
+
+def simple_number(s: str) -> tuple[Fraction, int | None, bool] | None:
+    """(value, decimal places or None, has_percent) for a cleaned, compact plain number, else None."""
     m = _SIMPLE.match(s)
     if not m or len(s) > 60:
         return None
@@ -32,24 +150,38 @@ def simple_number(s: str) -> tuple[Fraction, bool, bool] | None:
         if int(den) == 0:
             return None
         v = Fraction(int(num), int(den))
-    return (-v if sign else v), dec is not None and "." in dec, pct is not None
+    places = len(dec.split(".", 1)[1]) if dec is not None and "." in dec else None
+    return (-v if sign else v), places, pct is not None
 
 
 def _num_equal(g: tuple, p: tuple, s: Settings) -> bool:
+    """Two plain numbers are equal: exactly, or a decimal within the relative tolerance of the other.
+
+    A decimal against an exact value must also be that value rounded to the decimal's places:
+    1000000.4 is not 1000000, though it is within 1e-6 of it.
+    """
     (gv, gdec, gpct), (pv, pdec, ppct) = g, p
 
-    def variants(v: Fraction, pct: bool) -> list[Fraction]:
+    def variants(v: Fraction, places: int | None, pct: bool) -> list[tuple[Fraction, int | None]]:
         if not pct:
-            return [v]
-        return {"either": [v / 100, v], "fraction": [v / 100], "number": [v]}[s.percent]
+            return [(v, places)]
+        shifted = None if places is None else places + 2
+        return {"either": [(v / 100, shifted), (v, places)], "fraction": [(v / 100, shifted)],
+                "number": [(v, places)]}[s.percent]
 
-    inexact = gdec or pdec
-    for a in variants(gv, gpct):
-        for b in variants(pv, ppct):
+    for a, ad in variants(gv, gdec, gpct):
+        for b, bd in variants(pv, pdec, ppct):
             if a == b:
                 return True
-            if inexact and abs(a - b) <= Fraction(s.tolerance) * max(abs(a), abs(b)):
-                return True
+            if ad is None and bd is None:
+                continue
+            if abs(a - b) > Fraction(s.tolerance) * max(abs(a), abs(b)):
+                continue
+            if (ad is None) != (bd is None):  # one side exact: the decimal is it, rounded
+                places = ad if ad is not None else bd
+                if abs(a - b) > Fraction(1, 2 * 10 ** places):
+                    continue
+            return True
     return False
 
 
@@ -105,6 +237,18 @@ def parse_answer(raw: str) -> tuple[Any, bool]:
     return canonical(value), inexact
 
 
+def _math_or_none(raw: str) -> tuple[Any, bool] | None:
+    """A short run of letters (``ab``) read as math, not as a word; None if it is not math."""
+    s0 = strip_outer(raw)
+    if len(s0) > 6 or not re.fullmatch(r"[A-Za-z]+", s0):
+        return None
+    try:
+        value, inexact = parse(clean(s0))
+    except ParseError:
+        return None
+    return canonical(value), inexact
+
+
 def _parse_or_none(raw: str) -> tuple[Any, bool] | None:
     try:
         return parse_answer(raw)
@@ -119,6 +263,9 @@ def check(gold: str, pred: str, others: tuple[str, ...], s: Settings) -> bool:
         return q
     g = _parse_or_none(gold)
     p = _parse_or_none(pred)
+    if g is not None and p is not None and isinstance(g[0], Text) != isinstance(p[0], Text):
+        # "ab" read as a word on one side and as a product on the other: read both as math.
+        g, p = (_math_or_none(gold), p) if isinstance(g[0], Text) else (g, _math_or_none(pred))
     if g is None or p is None:
         # An unparseable reference is compared as text; an unparseable answer gets no credit.
         return g is None and p is None and prepared(gold)[0].lower() == prepared(pred)[0].lower()
@@ -226,3 +373,5 @@ def clear_caches() -> None:
     """Forget cached parses in this process (benchmarks; a changed answer format)."""
     prepared.cache_clear()
     parse_answer.cache_clear()
+    is_multi.cache_clear()
+    is_list.cache_clear()

@@ -24,6 +24,9 @@ PATHOLOGICAL = {
     "1 MB completion": "x " * 500_000 + "\\boxed{" + "1+" * 1000 + "1}",
     "1 MB answer": "\\boxed{" + "1+" * 500_000 + "1}",
     "long unit words": "\\boxed{1 " + "ab" * 900 + "!}",
+    "20k blank lines": "\n" * 20_000 + "A",
+    "2,500 answer markers": "Answer: " * 2500,
+    "unclosed reasoning block": "<think>" * 3000 + "\\boxed{2}",
 }
 # Refused by a size cap (not by the deadline): they never start a big computation.
 CAPPED = ["power tower", "huge power", "huge factorial", "factorial of a power", "huge binomial", "100k digits"]
