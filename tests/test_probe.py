@@ -25,10 +25,6 @@ ROWS = read_rows(ARITH)[:20]
 # Word problems: no expression in the prompt for a grader to be fooled by an echo of it.
 WORDS = [{"prompt": f"How many legs do {n} spiders have?", "answer": str(8 * n)} for n in range(1, 13)]
 
-# What today's math verifier credits that it should not, with the recommended recipe: an answer
-# that is the question's own expression (\boxed{7+10} for "7+10="). Reported, not hidden: the
-# test below fails if anything else reaches `high`, and the attack itself stays as it is.
-MATH_GAPS_TODAY = {"echo_question"}
 
 
 def by_name(report):
@@ -58,10 +54,10 @@ def test_format_weighted_above_math_is_caught():
     assert found["format_wrong"].example["total"] == pytest.approx(1.0)
 
 
-def test_recommended_math_recipe_has_no_high_finding_but_known_math_gaps():
+def test_recommended_math_recipe_has_no_high_finding():
     report = probe(rewardkit.load(EX / "probe" / "math.yaml"), ROWS)
     high = {f.attack for f in report.at_least("high")}
-    assert high <= MATH_GAPS_TODAY, high
+    assert not high, high  # echo_question included: \boxed{7+10} for "7+10=" gets nothing
     found = by_name(report)
     assert report.layout == "think_boxed"  # inferred: the box inside the answer tags pays most
     for name in ("wrong_answer", "hedge", "box_every_option", "padding", "empty", "format_noise",

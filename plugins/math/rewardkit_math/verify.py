@@ -28,6 +28,8 @@ _TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|expand|factor|ration
                    r"|what\s+is)\s*:?\s*(\$\$?[^$]{1,300}\$\$?)", re.IGNORECASE)
 _PLAIN_TASK = re.compile(r"(?:compute|evaluate|simplify|calculate|what\s+is)\s+([-+*/^()\d. ]{3,200}?)\s*[?.]?\s*$",
                          re.IGNORECASE | re.MULTILINE)
+# A prompt line that is the expression itself, then "=" ("12+7=", "3 * (4 - 1) = ?").
+_EQUALS_TASK = re.compile(r"^\s*([-+*/^()\d. ]{3,200}?)\s*=\s*\??\s*$", re.MULTILINE)
 _OPERATION = re.compile(r"[+*/^!]|(?<=.)-|\\(?:frac|sqrt|cdot|times|div|binom|sum|prod|int|log|ln|sin|cos|tan)")
 _MAX_PROMPT = 20_000  # characters of a prompt searched for the expression it asks about
 
@@ -81,7 +83,9 @@ def echoes(pred: str, gold: str, prompt: str, completion: str) -> bool:
         m = re.search(r"(\d+)\}?\{?/?(\d+)", pc)
         if m and int(m.group(2)) > 1 and math.gcd(int(m.group(1)), int(m.group(2))) == 1:
             return False
-    sources = _spans(prompt[:_MAX_PROMPT]) + [m.group(1) for m in _PLAIN_TASK.finditer(prompt[:_MAX_PROMPT])] + [
+    head = prompt[:_MAX_PROMPT]
+    sources = _spans(head) + [m.group(1) for m in _PLAIN_TASK.finditer(head)] + [
+        m.group(1) for m in _EQUALS_TASK.finditer(head)] + [
         inner for m in _TASK.finditer(completion) for inner in _spans(m.group(1))]
     for span in sources:
         for side in {span, *span.split("=")}:

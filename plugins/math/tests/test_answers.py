@@ -201,6 +201,13 @@ def test_echo_of_a_plain_prompt() -> None:
     assert score("5", "The answer is $\\boxed{5}$", "What is 10/2?") == 1.0
 
 
+def test_echo_of_a_prompt_that_is_the_expression_then_equals() -> None:
+    assert score("17", "<answer>\\boxed{7+10}</answer>", "7+10=") == 0.0
+    assert score("17", "<answer>\\boxed{17}</answer>", "7+10=") == 1.0
+    assert score("9", "So $\\boxed{3 * (4 - 1)}$", "Solve:\n3 * (4 - 1) = ?") == 0.0
+    assert score("9", "So $\\boxed{9}$", "Solve:\n3 * (4 - 1) = ?") == 1.0
+
+
 def test_echo_of_an_unsimplified_power() -> None:
     prompt = "What is $2^{10} - 24$?"
     assert score("1000", "Easy: $\\boxed{2^{10} - 24}$.", prompt) == 0.0
