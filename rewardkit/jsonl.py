@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import DataError
+from .jsonsafe import problem
 
 
 def iter_rows(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -52,9 +52,6 @@ def iter_rows(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> I
             yield lineno, row
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-
-
 def parse_row(line: str, where: str) -> dict[str, Any]:
     """One JSON object from one line of text; :class:`DataError` naming ``where`` otherwise."""
     try:
@@ -67,27 +64,11 @@ def parse_row(line: str, where: str) -> dict[str, Any]:
         raise DataError(f"{where}: not valid JSON ({' '.join(str(e).split())[:100]})") from None
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-    # Surrogate pairs decode to one character; a lone one stays and fails every UTF-8 write later.
-    if _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(row):
-        raise DataError(f"{where}: a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text")
+    # A lone surrogate fails every UTF-8 write later; thousands of levels break what recurses next.
+    reason = problem(row)
+    if reason is not None:
+        raise DataError(f"{where}: {reason}")
     return row
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    stack = [value]
-    while stack:  # iterative: the row may be deeply nested
-        v = stack.pop()
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return False
 
 
 def read_rows(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
