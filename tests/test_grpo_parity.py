@@ -335,3 +335,24 @@ def test_loss_menu_parity_with_trl(setup, trl_scored_batch, loss_type, level, ex
     if opts["off_policy_mask_threshold"] is not None:
         kept = L.off_policy_mask(inputs["advantages"].unsqueeze(1), logps, old, mask, 0.05)
         assert 0 < int(kept.sum()) < kept.numel()  # some sequences dropped, not all
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aggregation", L.AGGREGATIONS)
+@pytest.mark.parametrize("scale", ["group", "batch", "none"])
+def test_multi_objective_aggregation_parity_with_trl(setup, trl_scored_batch, aggregation, scale):
+    """Advantages equal TRL's for both aggregations, with None components (NaN) and a std-0 group."""
+    trainer, _, _ = trl_scored_batch
+    trainer.multi_objective_aggregation = aggregation
+    try:
+        scored = trl_scored(trainer, scale, "dapo")
+    finally:
+        trainer.multi_objective_aggregation = "sum_then_normalize"
+    per_func = torch.tensor([[math.nan if a is None else a, math.nan if b is None else b] for a, b in zip(R1, R2)])
+    rewards, adv, std = L.aggregate_advantages(per_func, torch.tensor(WEIGHTS), G, scale, aggregation)
+    torch.testing.assert_close(adv, scored["advantages"], atol=1e-6, rtol=0)
+    assert adv[3] == 0.0 and math.isnan(float(rewards[3]))  # the unscorable row
+    zero_std = float(torch.isclose(std, torch.zeros_like(std)).float().mean())
+    assert zero_std == pytest.approx(trainer._metrics["train"]["frac_reward_zero_std"][-1])
+    other = "normalize_then_sum" if aggregation == "sum_then_normalize" else "sum_then_normalize"
+    assert not torch.allclose(adv, L.aggregate_advantages(per_func, torch.tensor(WEIGHTS), G, scale, other)[1])

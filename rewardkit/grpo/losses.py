@@ -61,6 +61,39 @@ def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards:
     return torch.nan_to_num(adv, nan=0.0), std
 
 
+AGGREGATIONS = ("sum_then_normalize", "normalize_then_sum")
+
+
+def aggregate_advantages(per_func: torch.Tensor, weights: torch.Tensor, num_generations: int,
+                         scale_rewards: str = "group", aggregation: str = "sum_then_normalize"
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Advantages from the per-component rewards, as TRL's ``multi_objective_aggregation`` says.
+
+    ``sum_then_normalize``: weighted sum, then :func:`group_advantages` (``scale_rewards`` applies).
+    ``normalize_then_sum`` (GDPO): each component normalised within its group (NaN-aware), the weighted
+    sum of those, then normalised over the whole batch (``scale_rewards`` does not apply, as TRL).
+
+    per_func  # (N, K) in group order, NaN where a component gave None;  weights  # (K,)
+    returns   (rewards  # (N,) the weighted total (logged),  advantages  # (N,),  std  # (N,) for
+               ``frac_reward_zero_std``)
+    """
+    rewards = total_rewards(per_func, weights)  # (N,)
+    if aggregation == "sum_then_normalize":
+        adv, std = group_advantages(rewards, num_generations, scale_rewards)
+        return rewards, adv, std
+    if aggregation != "normalize_then_sum":
+        raise ValueError(f"multi_objective_aggregation must be one of {', '.join(AGGREGATIONS)}, got {aggregation!r}")
+    K = per_func.size(1)
+    grouped = per_func.view(-1, num_generations, K)  # (B, G, K)
+    mean_k = torch.nanmean(grouped, dim=1, keepdim=True)  # (B, 1, K)
+    std_k = nanstd(grouped, dim=1).unsqueeze(1)  # (B, 1, K)
+    normed = ((grouped - mean_k) / (std_k + STD_EPS)).view(-1, K)  # (N, K)
+    summed = total_rewards(normed, weights)  # (N,) NaN where every component was None
+    std = nanstd(summed).expand_as(summed)  # (N,)
+    adv = (summed - torch.nanmean(summed)) / (std + STD_EPS)  # (N,)
+    return rewards, torch.nan_to_num(adv, nan=0.0), std
+
+
 def completion_logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                       logits_to_keep: int, temperature: float, group_size: int = 1) -> torch.Tensor:
     """Logits predicting each completion token, divided by the sampling temperature.
@@ -208,6 +241,13 @@ class LossOptions:
     vespo_lambda_neg: float = 2.0
     off_policy_mask_threshold: float | None = None
     max_completion_length: int | None = None
+
+
+def loss_options(config: Any) -> LossOptions:
+    """The :class:`LossOptions` of a ``TrainConfig`` (same names)."""
+    names = [f for f in LossOptions.__dataclass_fields__ if f not in ("epsilon_low", "epsilon_high")]
+    return LossOptions(epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_hi,
+                       **{n: getattr(config, n) for n in names})
 
 
 def importance_log_weights(log_ratio: torch.Tensor, mask: torch.Tensor, level: str) -> torch.Tensor:
