@@ -170,3 +170,28 @@ def test_resume_is_exact_with_option(tmp_path, model_dir, name):
         for key in EXACT:
             if key in want:
                 assert got[key] == pytest.approx(want[key], rel=1e-6, abs=1e-9), (got["step"], key)
+
+
+def test_train_help_lists_every_option(capsys):
+    from rewardkit.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for name in TrainConfig.model_fields:
+        assert f"\n  {name} = " in out, name
+
+
+def test_docs_trl_section_loads_and_trains(tmp_path, model_dir):
+    """The GRPOConfig section shown in docs/training.md, pasted into a config, trains a step."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    section = doc.split("### TRL 1.16's algorithm options", 1)[1]
+    snippet = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1))
+    assert snippet["loss_type"] == "grpo" and snippet["sync_ref_model"] is True
+    result = run(tmp_path, model_dir, "doc", **{**snippet, "max_steps": 2, "save_steps": 0, "plot": False})
+    assert [r["step"] for r in result.metrics] == [1, 2] and "kl" in result.metrics[0]

@@ -251,6 +251,16 @@ class TrainConfig(BaseModel):
         return config
 
 
+def options_table() -> str:
+    """Every training key with its default and description, one per line (``rewardkit train --help``)."""
+    lines = []
+    for name, field in TrainConfig.model_fields.items():
+        default = "required" if name in ("model", "dataset", "rewards") else repr(field.default)
+        desc = f"  {field.description}" if field.description else ""
+        lines.append(f"  {name} = {default}{desc}")
+    return "options (TRL GRPOConfig names; see docs/training.md):\n" + "\n".join(lines)
+
+
 def _world_size() -> int:
     # torchrun sets WORLD_SIZE before the config is read; TRL's sizes that span processes use it.
     try:
