@@ -125,7 +125,8 @@ class TrainConfig(BaseModel):
     logging_steps: int = Field(1, ge=1)
     save_steps: int = Field(500, ge=0)
     save_total_limit: int | None = Field(None, ge=1)
-    report_to: list[Literal["tensorboard"]] | Literal["tensorboard", "none"] | None = None
+    report_to: list[Literal["tensorboard", "wandb", "trackio"]] | None = Field(
+        None, description="tensorboard, wandb and/or trackio (a name or a list; none: only metrics.jsonl)")
     plot: bool = True
     # Every completion with its rewards to completions.jsonl (rows as `rewardkit score` writes them,
     # plus `step`), ready for `rewardkit annotate` and `rewardkit pairs`. TRL's name; TRL logs a sample.
@@ -147,6 +148,8 @@ class TrainConfig(BaseModel):
     def _report_to_list(cls, v: Any) -> Any:
         if v in (None, "none", []):
             return None
+        if v == "all":  # TRL's "all": every tracker rewardkit reports to
+            return ["tensorboard", "wandb", "trackio"]
         return [v] if isinstance(v, str) else v
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ from .metrics import CompletionsLog, MetricsLog, nan_stats
 from .plot import plot_rewards
 from .reference import disable_dropout, mix_into_reference
 from .sampling import decode_completions, generate, render_prompts, tokenize_prompts
+from .trackers import Trackers, completions_table
 
 log = logging.getLogger("rewardkit.grpo")
 
@@ -109,6 +110,9 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                              tensorboard=bool(config.report_to and "tensorboard" in config.report_to))
     completions_log = CompletionsLog(out_dir, resume_step=step, enabled=d.main and config.log_completions)
     bar = progress_bar(total_steps, step, enabled=d.main and not config.disable_tqdm)
+    trackers = Trackers(config.report_to, out_dir, config.model_dump(mode="json"), enabled=d.main,
+                        log_completions=config.log_completions)
+    table = None
 
     while step < total_steps:
         t_step = time.perf_counter()
@@ -164,6 +168,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                      "reward": None if math.isnan(t) else t,
                      "rewards": {lbl: s[i] for lbl, s in scores.items()}}
                     for i, t in enumerate(all_rewards[local].tolist())])
+            if trackers.wants_table:
+                table = completions_table(step + 1, rep_prompts, completions, scores, advantages.tolist())
 
             input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
             attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)
@@ -285,6 +291,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         })
         if step % config.logging_steps == 0 or step == total_steps:
             metrics_log.write(row)
+            trackers.log(row, table)
         else:
             metrics_log.rows.append(row)
         for cb in callbacks or ():
@@ -299,6 +306,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                       extra=checkpoint_extra(rollout if spr > 1 else None, entropy_ctl, ref_model, config))
 
     bar.close()
+    trackers.close()
     metrics_log.close()
     completions_log.close()
     metrics = metrics_log.rows
