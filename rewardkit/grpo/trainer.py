@@ -174,6 +174,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
             attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)
             T = completion_ids.size(1)
+            t0 = time.perf_counter()
             with torch.no_grad():
                 # Old log-probs only matter when a rollout serves more than one step; else the
                 # policy has not moved yet and the detached current log-probs are exact.
@@ -184,6 +185,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                     with (policy.disable_adapter() if config.use_peft else nullcontext()):
                         ref_logps = micro_logps(ref_model or policy, input_ids, attention_mask,
                                                 completion_ids, T, config)  # (N, T)
+            t_logps = time.perf_counter() - t0
             # dapo/cispo/vespo's normaliser: the tokens of one step's micro-batches (TRL's
             # num_items_in_batch / processes * accum / steps_per_generation).
             num_items = float(d.all_sum(completion_mask.sum().float())) / d.world * accum / spg
@@ -196,10 +198,10 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 "ref_logps": ref_logps, "num_items": num_items, "rewards_logged": rewards_logged,
                 "completions/mean_length": float(all_lengths.mean()),
                 "completions/clipped_ratio": float(all_trunc.mean()),
-                "tokens": float(all_lengths.sum()), "t_gen": t_gen, "t_reward": t_reward,
+                "tokens": float(all_lengths.sum()), "t_gen": t_gen, "t_reward": t_reward, "t_logps": t_logps,
             }
         else:
-            t_gen = t_reward = 0.0
+            t_gen = t_reward = t_logps = 0.0
 
         # 4. Loss: per micro-batch, the clipped surrogate (+ beta * KL), gradients accumulated.
         t0 = time.perf_counter()
@@ -255,6 +257,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         t_backward = time.perf_counter() - t0
 
         # 5. Step: clip, AdamW, schedule.
+        t0 = time.perf_counter()
         lr = scheduler.get_last_lr()[0]
         max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
@@ -264,6 +267,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         step += 1
         if config.sync_ref_model and ref_model is not None and step % config.ref_model_sync_steps == 0:
             mix_into_reference(policy, ref_model, config.ref_model_mixup_alpha)
+        t_optimizer = time.perf_counter() - t0
 
         # 6. Log: token-weighted means over micro-batches and ranks, TRL's names.
         totals = d.all_sum(torch.tensor([sums["loss"]] + [x for key in sums if key != "loss" for x in sums[key]],
@@ -286,7 +290,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             "completions/clipped_ratio": r["completions/clipped_ratio"],
             "grad_norm": grad_norm, "learning_rate": lr,
             "tokens_per_s": r["tokens"] / elapsed if t_gen else 0.0,
-            "time/generation": t_gen, "time/reward": t_reward, "time/backward": t_backward, "time/step": elapsed,
+            "time/generation": t_gen, "time/reward": t_reward, "time/logps": t_logps, "time/backward": t_backward,
+            "time/optimizer": t_optimizer, "time/step": elapsed,
             "epoch": step / spr * pps * d.world / max(len(rows), 1),
         })
         if step % config.logging_steps == 0 or step == total_steps:
