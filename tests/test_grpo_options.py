@@ -195,3 +195,28 @@ def test_docs_trl_section_loads_and_trains(tmp_path, model_dir):
     assert snippet["loss_type"] == "grpo" and snippet["sync_ref_model"] is True
     result = run(tmp_path, model_dir, "doc", **{**snippet, "max_steps": 2, "save_steps": 0, "plot": False})
     assert [r["step"] for r in result.metrics] == [1, 2] and "kl" in result.metrics[0]
+
+
+def test_entropy_pool_gathers_every_rank_without_padding():
+    """The quantile pool holds the masked tokens of every process (ranks with unequal token counts)."""
+    from rewardkit.grpo.entropy import entropy_pool
+
+    ranks = [(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[1, 1, 0]])),
+             (torch.tensor([[4.0, 5.0, 6.0]]), torch.tensor([[1, 1, 1]]))]
+
+    class TwoRanks:  # rank 0's view of an all_gather over both ranks
+        enabled = True
+
+        def __init__(self):
+            self.calls = 0
+
+        def all_gather(self, x):
+            self.calls += 1
+            if self.calls == 1:  # the token counts
+                return torch.tensor([2, 3])
+            other = torch.full_like(x, -1e9)
+            other[:3] = ranks[1][0][ranks[1][1].bool()]
+            return torch.cat([x, other])
+
+    pool = entropy_pool(TwoRanks(), *ranks[0])
+    assert sorted(pool.tolist()) == [1.0, 2.0, 4.0, 5.0, 6.0]
