@@ -236,8 +236,10 @@ def instrument_trl(trainer: Any, ends: list[float]) -> list[dict[str, float]]:
 
 
 def phase_table(phases: dict[str, list[dict[str, float]]]) -> tuple[str, dict[str, Any]]:
-    """Markdown table of the mean seconds per step of each phase, both sides; and the JSON numbers."""
-    mean = {side: {k: statistics.mean(p[k] for p in rows) for k in (*PHASES, "step")}
+    """Markdown table of the median seconds per step of each phase, both sides; and the JSON numbers."""
+    # Medians: the shared machine stalls some steps; a median per phase is robust to that (the phases
+    # then need not add up exactly to the median step).
+    mean = {side: {k: statistics.median(p[k] for p in rows) for k in (*PHASES, "step")}
             for side, rows in phases.items()}
     lines = ["| phase | rewardkit s/step | share | TRL s/step | share |", "| --- | ---: | ---: | ---: | ---: |"]
     for k in (*PHASES, "step"):
@@ -356,7 +358,7 @@ def main() -> None:
                            f"zero_std_groups_{size}": round(statistics.mean(ZERO_STD), 3)})
             if args.phases:
                 table, numbers = phase_table(phases)
-                print(f"{size}: mean seconds per step by phase\n{table}", flush=True)
+                print(f"{size}: median seconds per step by phase\n{table}", flush=True)
                 result.update({f"{k}_{size}": v for k, v in numbers.items()})
             if not args.no_memory:
                 mem = {side: measure_memory(side, folder, max(steps, 3)) for side in ("ours", "trl")}
