@@ -86,6 +86,25 @@ def trl_scored(trainer, scale_rewards, loss_type):
     return trainer._generate_and_score_completions(inputs)
 
 
+def perturb(inputs, base, beta, old_scale=0.3):
+    """Off-policy old log-probs and a perturbed reference, set into TRL's ``inputs``; returns (old, ref)."""
+    g = torch.Generator().manual_seed(2)
+    old = base + old_scale * torch.randn(base.shape, generator=g)
+    ref = base + 0.2 * torch.randn(base.shape, generator=g)
+    inputs["old_per_token_logps"] = old
+    if beta:
+        inputs["ref_per_token_logps"] = ref
+    return old, ref
+
+
+def trl_loss_and_grads(trainer, inputs):
+    """TRL's own ``_compute_loss`` on ``inputs``, backpropagated: (loss, {name: grad})."""
+    trainer.model.zero_grad(set_to_none=True)
+    loss = trainer._compute_loss(trainer.model, inputs)
+    loss.backward()
+    return loss, {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("beta", [0.0, 0.04])
 def test_parity_with_trl(setup, beta, tmp_path):
@@ -118,17 +137,8 @@ def test_parity_with_trl(setup, beta, tmp_path):
                 with torch.no_grad():
                     base = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE),
                                          inputs["completion_ids"])
-                g = torch.Generator().manual_seed(2)
-                old = base + 0.3 * torch.randn(base.shape, generator=g)
-                ref = base + 0.2 * torch.randn(base.shape, generator=g)
-                inputs["old_per_token_logps"] = old
-                if beta:
-                    inputs["ref_per_token_logps"] = ref
-                # TRL's loss and gradients.
-                trainer.model.zero_grad(set_to_none=True)
-                trl_loss = trainer._compute_loss(trainer.model, inputs)
-                trl_loss.backward()
-                trl_grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+                old, ref = perturb(inputs, base, beta)
+                trl_loss, trl_grads = trl_loss_and_grads(trainer, inputs)
                 # Ours.
                 ours_model.zero_grad(set_to_none=True)
                 # The trainer's path: each group's prompt runs once (shared_prompt_logits).
@@ -297,19 +307,9 @@ def test_loss_menu_parity_with_trl(setup, trl_scored_batch, loss_type, level, ex
     ours_model = model_cls.from_pretrained(folder).train()
     with torch.no_grad():
         base = L.token_logps(L.completion_logits(ours_model, ids, attn, T, TEMPERATURE), inputs["completion_ids"])
-    g = torch.Generator().manual_seed(2)
-    # Smaller perturbations at sequence level and for VESPO (a sum of log-ratios), so weights stay finite.
-    scale = 0.05 if loss_type == "vespo" else 0.3
-    old = base + scale * torch.randn(base.shape, generator=g)
-    ref = base + 0.2 * torch.randn(base.shape, generator=g)
-    inputs["old_per_token_logps"] = old
-    if beta:
-        inputs["ref_per_token_logps"] = ref
-
-    trainer.model.zero_grad(set_to_none=True)
-    trl_loss = trainer._compute_loss(trainer.model, inputs)
-    trl_loss.backward()
-    trl_grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+    # A smaller perturbation for VESPO: its weight takes the sum of the log-ratios, which must stay finite.
+    old, ref = perturb(inputs, base, beta, old_scale=0.05 if loss_type == "vespo" else 0.3)
+    trl_loss, trl_grads = trl_loss_and_grads(trainer, inputs)
 
     logits = L.completion_logits(ours_model, ids, attn, T, TEMPERATURE, group_size=G)
     logps = L.token_logps(logits, inputs["completion_ids"])
