@@ -246,9 +246,13 @@ def phase_table(phases: dict[str, list[dict[str, float]]]) -> tuple[str, dict[st
         o, t = mean["ours"][k], mean["trl"][k]
         lines.append(f"| {k} | {o:.4f} | {o / mean['ours']['step']:.0%} | {t:.4f} | {t / mean['trl']['step']:.0%} |")
     model_work = ("generation", "reward", "logps", "forward+backward")
-    outside = {side: 1 - sum(m[k] for k in model_work) / m["step"] for side, m in mean.items()}
+    # Per step, then the median: the share of the step outside the model's forward, backward, generation
+    # and reward (optimizer, advantages, logging, checkpoint, the loop).
+    outside = {side: statistics.median(1 - sum(p[k] for k in model_work) / p["step"] for p in rows)
+               for side, rows in phases.items()}
     numbers = {f"phase_{side}_{k}": round(v, 4) for side, m in mean.items() for k, v in m.items()}
     numbers.update({f"outside_share_{side}": round(v, 3) for side, v in outside.items()})
+    lines.append("| outside model work | | " + f"{outside['ours']:.1%} | | {outside['trl']:.1%} |")
     return "\n".join(lines), numbers
 
 
