@@ -330,6 +330,11 @@ def test_loss_menu_parity_with_trl(setup, trl_scored_batch, loss_type, level, ex
     assert ours_grads.keys() == trl_grads.keys()
     for n, grad in ours_grads.items():
         torch.testing.assert_close(grad, trl_grads[n], atol=1e-5, rtol=1e-5, msg=n)
+    # The ratio metrics TRL logs for this loss type, under its names and with its values.
+    metrics = L.ratio_metrics(out, inputs["advantages"], mask, o)
+    assert set(metrics) == set(L.ratio_metric_keys(loss_type))
+    for key, (num, den) in metrics.items():
+        assert num / den == pytest.approx(trainer._metrics["train"][key][-1], abs=1e-6), key
     if emask is not None:
         assert 0 < int(emask.sum()) < int(mask.sum())  # the mask keeps some tokens, not all
     if opts["off_policy_mask_threshold"] is not None:

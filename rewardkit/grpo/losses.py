@@ -441,3 +441,28 @@ def clip_fractions(ratio: torch.Tensor, advantages: torch.Tensor, mask: torch.Te
         "clip_ratio/high_mean": (float((high & m).sum()), n),
         "clip_ratio/region_mean": (float(((low | high) & m).sum()), n),
     }
+
+
+def ratio_metric_keys(loss_type: str) -> tuple[str, ...]:
+    """The ratio metrics TRL logs for ``loss_type`` (none for ``sapo``)."""
+    if loss_type in CLIPPED:
+        return ("clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean")
+    return {"cispo": ("cispo_clip_ratio",), "vespo": ("vespo/phi_seq_mean",)}.get(loss_type, ())
+
+
+def ratio_metrics(out: LossOut, advantages: torch.Tensor, mask: torch.Tensor, o: LossOptions
+                  ) -> dict[str, tuple[float, float]]:
+    """(sum, count) of each of :func:`ratio_metric_keys`, summed over micro-batches as TRL's global means.
+
+    advantages  # (N,);  mask  # (N, T)
+    """
+    ratio = out.ratio.detach()
+    if o.loss_type in CLIPPED:
+        return clip_fractions(ratio, advantages, mask, o.epsilon_low, o.epsilon_high)
+    if o.loss_type == "cispo":
+        clipped = (ratio > o.epsilon_high) & (advantages.unsqueeze(1) > 0)  # (N, T) | (N, 1)
+        m = mask.bool() if ratio.size(1) == mask.size(1) else torch.ones_like(clipped)
+        return {"cispo_clip_ratio": (float((clipped & m).sum()), float(m.sum()))}
+    if o.loss_type == "vespo" and out.phi is not None:  # (N, 1): one value per sequence
+        return {"vespo/phi_seq_mean": (float(out.phi.sum()), float(out.phi.size(0)))}
+    return {}

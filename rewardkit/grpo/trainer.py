@@ -207,8 +207,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         t0 = time.perf_counter()
         policy.train()
         r = rollout
-        sums = {"loss": 0.0, "entropy": [0.0, 0.0], "kl": [0.0, 0.0], "clip_ratio/low_mean": [0.0, 0.0],
-                "clip_ratio/high_mean": [0.0, 0.0], "clip_ratio/region_mean": [0.0, 0.0],
+        sums = {"loss": 0.0, "entropy": [0.0, 0.0], "kl": [0.0, 0.0],
+                **{key: [0.0, 0.0] for key in L.ratio_metric_keys(config.loss_type)},
                 "policy_loss": [0.0, 0.0], "entropy_window": [0.0, 0.0]}
         T = r["completion_ids"].size(1)
         mb = config.per_device_train_batch_size
@@ -249,8 +249,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 sums["policy_loss"][1] += 1.0
             if out.kl is not None:
                 add_masked(sums["kl"], out.kl.detach(), m)
-            for key, (num, den) in L.clip_fractions(out.ratio.detach(), r["advantages"][s], mask,
-                                                    config.epsilon_low, config.epsilon_hi).items():
+            for key, (num, den) in L.ratio_metrics(out, r["advantages"][s], mask, loss_opts).items():
                 sums[key][0] += num
                 sums[key][1] += den
             del logits, logps, out
