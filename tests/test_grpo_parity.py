@@ -361,3 +361,50 @@ def test_multi_objective_aggregation_parity_with_trl(setup, trl_scored_batch, ag
     assert zero_std == pytest.approx(trainer._metrics["train"]["frac_reward_zero_std"][-1])
     other = "normalize_then_sum" if aggregation == "sum_then_normalize" else "sum_then_normalize"
     assert not torch.allclose(adv, L.aggregate_advantages(per_func, torch.tensor(WEIGHTS), G, scale, other)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [10.0, 0.5])
+def test_adaptive_entropy_parity_with_trl(setup, trl_scored_batch, target):
+    """Three optimizer steps of TRL's adaptive entropy controller and ours: same loss, same coefficient."""
+    from types import SimpleNamespace
+
+    from rewardkit.grpo.entropy import EntropyController
+
+    folder, _, _, model_cls = setup
+    trainer, scored, beta = trl_scored_batch
+    trainer.loss_type, trainer.importance_sampling_level, trainer.epsilon_high = "dapo", "token", 0.28
+    trainer.top_entropy_quantile, trainer.off_policy_mask_threshold = 1.0, None
+    cfg = SimpleNamespace(entropy_coef=0.01, use_adaptive_entropy=True, entropy_coef_min=0.0, entropy_coef_max=0.02,
+                          entropy_coef_delta=0.005, entropy_target=target)
+    for key in ("entropy_coef_min", "entropy_coef_max", "entropy_coef_delta", "entropy_target"):
+        setattr(trainer.args, key, getattr(cfg, key))
+    trainer.entropy_coef, trainer.use_adaptive_entropy, trainer._entropy_bonus_enabled = 0.01, True, True
+    trainer._last_world_entropy, trainer._entropy_window_stats = float("inf"), None
+    ctl = EntropyController(cfg)
+    inputs = dict(scored)
+    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+    attn = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+    T, mask = inputs["completion_ids"].size(1), inputs["completion_mask"]
+    ours_model = model_cls.from_pretrained(folder).train()
+    coefs = []
+    try:
+        for _ in range(3):
+            coef = ctl.apply_coef()
+            trl_loss, _ = trl_loss_and_grads(trainer, inputs)
+            logits = L.completion_logits(ours_model, ids, attn, T, TEMPERATURE, group_size=G)
+            logps = L.token_logps(logits, inputs["completion_ids"])
+            entropies = L.differentiable_entropy(logits)
+            o = L.LossOptions(loss_type="dapo", epsilon_high=0.28, beta=beta, max_completion_length=MAX_LEN)
+            out = L.policy_loss(logps, logps.detach(), inputs["advantages"], mask, options=o,
+                                ref_logps=inputs.get("ref_per_token_logps"), num_items=float(mask.sum()),
+                                entropies=entropies, entropy_coef=coef)
+            torch.testing.assert_close(out.loss.detach(), trl_loss.detach(), atol=1e-6, rtol=0)
+            m = mask.float()
+            ctl.end_step(float((entropies.detach() * m).sum()), float(m.sum()))
+            assert ctl.coef == pytest.approx(trainer.entropy_coef)
+            coefs.append(ctl.coef)
+    finally:
+        trainer.use_adaptive_entropy, trainer._entropy_bonus_enabled, trainer.entropy_coef = False, False, 0.0
+    # target 10 (above the entropy): the coefficient grows to its max; 0.5 (below): it shrinks to its min.
+    assert coefs == pytest.approx([0.015, 0.02, 0.02] if target == 10.0 else [0.005, 0.0, 0.0])
