@@ -17,6 +17,13 @@ is refused, ``ru_maxrss`` since start) and ``train_rss_mb`` that peak minus the 
 before training, i.e. what the trainer itself adds.
 
     .venv/bin/python bench/grpo.py [--quick] [--rounds N] [--steps N] [--sizes small,large]
+        [--reward format|dense|math] [--phases]
+
+``--phases`` adds a per-phase table (generation, reward, reference/old log-probs, forward+backward,
+optimizer, other = logging, checkpoint, advantages and the loop) for both sides: ours from the
+trainer's own ``time/*`` metrics, TRL's by timing its methods on the trainer instance
+(``_generate``, ``_calculate_rewards``, ``_get_per_token_logps_and_entropies`` under no_grad,
+``training_step`` minus ``_generate_and_score_completions``, the optimizer-step callbacks).
 
 The last line of stdout is one JSON object; ``ratio`` is ours / TRL steps per second on the
 larger model (above 1: faster), ``time_ratio_<size>`` ours / TRL seconds per step.
@@ -58,6 +65,9 @@ PROMPTS_PER_STEP, GENERATIONS, COMPLETION_TOKENS = 4, 8, 32
 REWARD_CONFIGS = {
     "format": {"rewards": [{"use": "format", "with": {"pattern": "[0-9]", "mode": "partial"}}]},
     "dense": {"rewards": [{"use": "char_variety"}]},
+    # --reward math: the math reward on examples/arithmetic.jsonl (its answers) plus char_variety, so the
+    # untrained model, which never gets an answer right, still has nearly no group with equal rewards.
+    "math": {"rewards": [{"use": "math"}, {"use": "char_variety", "weight": 0.5}]},
 }
 REWARDS = REWARD_CONFIGS["format"]
 REWARD_NAME = "format"
@@ -83,6 +93,9 @@ def register_dense_reward() -> None:
 
 
 def prompts(n: int = 64) -> list[dict[str, str]]:
+    if REWARD_NAME == "math":
+        with open(ROOT / "examples" / "arithmetic.jsonl", encoding="utf-8") as f:
+            return [json.loads(line) for line in itertools.islice(f, n)]
     return [{"prompt": f"Q{i}: what is {i} + {i % 7}? A:"} for i in range(n)]
 
 
@@ -105,7 +118,10 @@ def load(folder: Path) -> tuple[Any, Any]:
 # --- one round of each side: returns the seconds of each optimizer step after the first --------------
 
 
-def run_ours(folder: Path, steps: int, out: str) -> list[float]:
+PHASES = ("generation", "reward", "logps", "forward+backward", "optimizer", "other")
+
+
+def run_ours(folder: Path, steps: int, out: str, phases: list[dict[str, float]] | None = None) -> list[float]:
     from rewardkit import load as load_rewards
     from rewardkit.grpo import TrainConfig, train
 
@@ -120,7 +136,15 @@ def run_ours(folder: Path, steps: int, out: str) -> list[float]:
     result = train(config, model=model, tokenizer=tok, dataset=prompts(), reward=load_rewards(REWARDS),
                    callbacks=[lambda step, row: ends.append(time.perf_counter())])
     ZERO_STD.extend(row["frac_reward_zero_std"] for row in result.metrics)
-    return [b - a for a, b in itertools.pairwise(ends)]
+    gaps = [b - a for a, b in itertools.pairwise(ends)]
+    if phases is not None:
+        # The trainer's own timers; "other" is the rest of the gap between two step ends (advantages,
+        # metrics, logging, checkpoint, the loop itself).
+        for gap, row in zip(gaps, result.metrics[1:]):
+            ph = {"generation": row["time/generation"], "reward": row["time/reward"], "logps": row["time/logps"],
+                  "forward+backward": row["time/backward"], "optimizer": row["time/optimizer"]}
+            phases.append({**ph, "other": gap - sum(ph.values()), "step": gap})
+    return gaps
 
 
 # Fraction of groups whose rewards are all equal, per step of our runs: those groups have advantage 0,
@@ -152,10 +176,84 @@ def trl_trainer(folder: Path, steps: int, out: str, ends: list[float]) -> Any:
                        processing_class=tok, callbacks=[StepEnd()])
 
 
-def run_trl(folder: Path, steps: int, out: str) -> list[float]:
+def run_trl(folder: Path, steps: int, out: str, phases: list[dict[str, float]] | None = None) -> list[float]:
     ends: list[float] = []
-    trl_trainer(folder, steps, out, ends).train()
-    return [b - a for a, b in itertools.pairwise(ends)]
+    trainer = trl_trainer(folder, steps, out, ends)
+    per_step: list[dict[str, float]] = []
+    if phases is not None:
+        per_step = instrument_trl(trainer, ends)
+    trainer.train()
+    gaps = [b - a for a, b in itertools.pairwise(ends)]
+    if phases is not None:
+        for gap, ph in zip(gaps, per_step[1:]):
+            ph = dict(ph)
+            # training_step holds the scoring (generation, reward, log-probs) and the forward and backward.
+            ph["forward+backward"] = ph.pop("training_step", 0.0) - ph.pop("scoring", 0.0)
+            ph = {k: ph.get(k, 0.0) for k in PHASES[:-1]}
+            phases.append({**ph, "other": gap - sum(ph.values()), "step": gap})
+    return gaps
+
+
+def instrument_trl(trainer: Any, ends: list[float]) -> list[dict[str, float]]:
+    """Wrap TRL's phase methods on this trainer instance with timers; one dict of seconds per step."""
+    import torch
+    from transformers import TrainerCallback
+
+    per_step: list[dict[str, float]] = [{}]
+
+    def timed(name: str, fn: Any, when: Any = None) -> Any:
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            if when is not None and not when():
+                return fn(*a, **kw)
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                cur = per_step[-1]
+                cur[name] = cur.get(name, 0.0) + time.perf_counter() - t0
+        return wrapper
+
+    trainer._generate = timed("generation", trainer._generate)
+    trainer._calculate_rewards = timed("reward", trainer._calculate_rewards)
+    # Under no_grad: the old and reference log-probs of the scoring phase (the loss's forward has grad).
+    trainer._get_per_token_logps_and_entropies = timed("logps", trainer._get_per_token_logps_and_entropies,
+                                                       when=lambda: not torch.is_grad_enabled())
+    trainer._generate_and_score_completions = timed("scoring", trainer._generate_and_score_completions)
+    trainer.training_step = timed("training_step", trainer.training_step)
+
+    class Optim(TrainerCallback):
+        def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.t0 = time.perf_counter()
+
+        def on_optimizer_step(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            per_step[-1]["optimizer"] = time.perf_counter() - self.t0
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            per_step.append({})
+
+    trainer.add_callback(Optim())
+    return per_step
+
+
+def phase_table(phases: dict[str, list[dict[str, float]]]) -> tuple[str, dict[str, Any]]:
+    """Markdown table of the median seconds per step of each phase, both sides; and the JSON numbers."""
+    # Medians: the shared machine stalls some steps; a median per phase is robust to that (the phases
+    # then need not add up exactly to the median step).
+    mean = {side: {k: statistics.median(p[k] for p in rows) for k in (*PHASES, "step")}
+            for side, rows in phases.items()}
+    lines = ["| phase | rewardkit s/step | share | TRL s/step | share |", "| --- | ---: | ---: | ---: | ---: |"]
+    for k in (*PHASES, "step"):
+        o, t = mean["ours"][k], mean["trl"][k]
+        lines.append(f"| {k} | {o:.4f} | {o / mean['ours']['step']:.0%} | {t:.4f} | {t / mean['trl']['step']:.0%} |")
+    model_work = ("generation", "reward", "logps", "forward+backward")
+    # Per step, then the median: the share of the step outside the model's forward, backward, generation
+    # and reward (optimizer, advantages, logging, checkpoint, the loop).
+    outside = {side: statistics.median(1 - sum(p[k] for k in model_work) / p["step"] for p in rows)
+               for side, rows in phases.items()}
+    numbers = {f"phase_{side}_{k}": round(v, 4) for side, m in mean.items() for k, v in m.items()}
+    numbers.update({f"outside_share_{side}": round(v, 3) for side, v in outside.items()})
+    lines.append("| outside model work | | " + f"{outside['ours']:.1%} | | {outside['trl']:.1%} |")
+    return "\n".join(lines), numbers
 
 
 # --- peak memory, one subprocess per side and size ------------------------------------------------------
@@ -214,6 +312,8 @@ def main() -> None:
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--reward", choices=sorted(REWARD_CONFIGS), default="format",
                     help="format (default): most groups of the untrained model score alike; dense: nearly none do")
+    ap.add_argument("--phases", action="store_true",
+                    help="also time each phase of a step on both sides (one table per size)")
     ap.add_argument("--worker", choices=["ours", "trl"], help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -232,7 +332,7 @@ def main() -> None:
     logging.getLogger("rewardkit.grpo").setLevel(logging.ERROR)
     global REWARDS, REWARD_NAME
     REWARD_NAME, REWARDS = args.reward, REWARD_CONFIGS[args.reward]
-    if args.reward == "dense":
+    if args.reward in ("dense", "math"):
         register_dense_reward()
     if args.worker:
         worker(args.worker, Path(args.folder), steps)
@@ -244,12 +344,14 @@ def main() -> None:
             folder = Path(tmp) / size
             n_params = build(folder, size)
             times: dict[str, list[float]] = {"ours": [], "trl": []}
+            phases: dict[str, list[dict[str, float]]] = {"ours": [], "trl": []}
             ZERO_STD.clear()
             for r in range(rounds):
                 order = ["ours", "trl"] if r % 2 == 0 else ["trl", "ours"]  # interleaved
                 for side in order:
                     fn = run_ours if side == "ours" else run_trl
-                    times[side] += fn(folder, steps, str(Path(tmp) / f"out-{side}"))
+                    times[side] += fn(folder, steps, str(Path(tmp) / f"out-{side}"),
+                                      phases[side] if args.phases else None)
             ours, peer = statistics.median(times["ours"]), statistics.median(times["trl"])
             print(f"{size}: {n_params / 1e6:.3f}M params  ours {ours:.4f} s/step  TRL {peer:.4f} s/step  "
                   f"ours/TRL time {ours / peer:.2f}x  ({len(times['ours'])} + {len(times['trl'])} steps; "
@@ -258,6 +360,10 @@ def main() -> None:
             result.update({f"params_{size}": n_params, f"ours_s_per_step_{size}": round(ours, 4),
                            f"trl_s_per_step_{size}": round(peer, 4), f"time_ratio_{size}": round(ours / peer, 3),
                            f"zero_std_groups_{size}": round(statistics.mean(ZERO_STD), 3)})
+            if args.phases:
+                table, numbers = phase_table(phases)
+                print(f"{size}: median seconds per step by phase\n{table}", flush=True)
+                result.update({f"{k}_{size}": v for k, v in numbers.items()})
             if not args.no_memory:
                 mem = {side: measure_memory(side, folder, max(steps, 3)) for side in ("ours", "trl")}
                 print(f"{size}: peak RSS ours {mem['ours']['peak_rss_mb']} MB (+{mem['ours']['train_rss_mb']} in "

@@ -8,17 +8,21 @@ Under ``torchrun --nproc_per_node N -m rewardkit train CONFIG`` every process tr
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from ..errors import ConfigError, RewardkitError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..grpo.config import options_table
+
     p = sub.add_parser(
         "train", help="GRPO training from a YAML config (model, dataset, rewards, hyper-parameters)",
-        description="Runs GRPO as CONFIG says. Writes metrics.jsonl, rewards.png, checkpoint-<step>/ "
+        description=textwrap.fill("Runs GRPO as CONFIG says. Writes metrics.jsonl, rewards.png, checkpoint-<step>/ "
         "folders (Hugging Face format plus optimizer, scheduler and RNG state) and final/ into output_dir. "
-        "Under torchrun each process generates and scores its own prompts (DDP).",
+        "Under torchrun each process generates and scores its own prompts (DDP).", 78),
+        epilog=options_table(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", help="training YAML (keys: model, dataset, rewards, TRL GRPOConfig names)")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",

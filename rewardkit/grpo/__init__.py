@@ -9,15 +9,17 @@ API (stable)::
 
 - ``TrainConfig``: pydantic model, unknown keys refused, TRL ``GRPOConfig`` names (``num_generations``,
   ``max_completion_length``, ``temperature``, ``top_p``, ``top_k``, ``beta``, ``epsilon``, ``epsilon_high``,
-  ``delta``, ``loss_type`` grpo|bnpo|dr_grpo|dapo, ``scale_rewards`` group|batch|none, ``num_iterations``,
+  ``delta``, ``loss_type`` grpo|bnpo|dr_grpo|dapo|cispo|sapo|luspo|vespo, ``importance_sampling_level``,
+  ``multi_objective_aggregation``, the entropy, off-policy and reference options (docs/training.md),
+  ``scale_rewards`` group|batch|none, ``num_iterations``,
   ``mask_truncated_completions``, ``learning_rate``, ``lr_scheduler_type``, ``warmup_ratio``,
   ``max_grad_norm``, ``per_device_train_batch_size`` (completions per micro-batch, TRL's meaning),
   ``gradient_accumulation_steps``, ``max_steps``, ``num_train_epochs``, ``seed``, ``logging_steps``,
   ``save_steps``, ``report_to``, ``use_peft``/``lora_*``) plus ``model``, ``dataset`` (JSONL path),
   ``rewards`` (inline list or YAML path), ``on_error``, ``output_dir``. ``from_yaml`` raises
   :class:`rewardkit.ConfigError` with a one-line message naming the file and key.
-  One optimizer step uses ``per_device_train_batch_size * gradient_accumulation_steps //
-  num_generations`` prompts (``config.prompts_per_step``).
+  One generation uses ``per_device_train_batch_size * steps_per_generation // num_generations`` prompts
+  (``config.prompts_per_step``; ``steps_per_generation`` defaults to ``gradient_accumulation_steps``).
 - ``train(config, *, model, tokenizer, dataset, reward, callbacks)``: objects passed in override the
   config's paths: ``model`` a transformers causal LM, ``tokenizer`` its tokenizer, ``dataset`` a list of
   dicts with ``prompt`` (string or chat messages) and reward columns, ``reward`` a

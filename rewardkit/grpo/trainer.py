@@ -25,9 +25,12 @@ from . import checkpoint as ckpt
 from . import losses as L
 from .config import TrainConfig
 from .distributed import Dist, setup
+from .entropy import EntropyController, entropy_pool
 from .metrics import CompletionsLog, MetricsLog, nan_stats
 from .plot import plot_rewards
+from .reference import disable_dropout, mix_into_reference
 from .sampling import decode_completions, generate, render_prompts, tokenize_prompts
+from .trackers import Trackers, completions_table
 
 log = logging.getLogger("rewardkit.grpo")
 
@@ -62,6 +65,9 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     policy.to(d.device)
     if config.use_peft:
         policy = add_lora(policy, config)
+    prepare_model(policy, config)
+    for warning in config.warnings():
+        log.warning("%s", warning)
     rows, lines = (list(dataset), []) if dataset is not None else read_dataset(config)
     row_lines = {id(r): ln for r, ln in zip(rows, lines)}  # so a reward's row error names the file line
     composite = reward if reward is not None else load_reward(config)
@@ -78,13 +84,18 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
                                   eps=config.adam_epsilon, weight_decay=config.weight_decay, fused=fused)
     pps, G, accum = config.prompts_per_step, config.num_generations, config.gradient_accumulation_steps
+    # One rollout (a generation of pps prompts) serves `spr` optimizer steps: num_iterations passes over
+    # its steps_per_generation micro-batches, accum per step.
+    spg, spr = config.generations_steps, config.steps_per_rollout
     rounds = math.ceil(config.num_train_epochs * len(rows) / (pps * d.world))
-    total_steps = config.max_steps if config.max_steps > 0 else rounds * config.num_iterations
+    total_steps = config.max_steps if config.max_steps > 0 else rounds * spr
     scheduler = make_scheduler(optimizer, config, total_steps)
     eos_ids = eos_token_ids(policy, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
     gen_kwargs = config.generation_kwargs or {}
     weights = torch.tensor(composite.weights, dtype=torch.float32)  # (K,)
+    loss_opts = L.loss_options(config)
+    entropy_ctl = EntropyController(config)
 
     step, rollout = 0, None
     if resume:
@@ -93,6 +104,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             raise ConfigError(f"{out_dir}: no checkpoint to resume from (expected checkpoint-<step>/ folders)")
         step, extra = ckpt.load(path, model=policy, optimizer=optimizer, scheduler=scheduler, rank=d.rank)
         rollout = extra.get("rollout")
+        restore_extra(extra, entropy_ctl, ref_model)
         ckpt.set_rng_state(extra["rng"])
     metrics_log = MetricsLog(out_dir, resume_step=step, enabled=d.main,
                              tensorboard=bool(config.report_to and "tensorboard" in config.report_to))
@@ -100,13 +112,16 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     if resume:  # once the logs are rewritten: a full disk fails before this line, with one line
         log.info("resumed from %s at step %d", path, step)
     bar = progress_bar(total_steps, step, enabled=d.main and not config.disable_tqdm)
+    trackers = Trackers(config.report_to, out_dir, config.model_dump(mode="json"), enabled=d.main,
+                        log_completions=config.log_completions)
+    table = None
 
     while step < total_steps:
         t_step = time.perf_counter()
         # 1. Sample: every num_iterations steps, G completions for each of this rank's prompts.
         t0 = time.perf_counter()
-        if step % config.num_iterations == 0 or rollout is None:
-            batch = rows_for_round(rows, step // config.num_iterations, pps, d, config)
+        if step % spr == 0 or rollout is None:
+            batch = rows_for_round(rows, step // spr, pps, d, config)
             prompts = [r["prompt"] for r in batch]
             chat = not isinstance(prompts[0], str)
             prompt_ids, prompt_mask = tokenize_prompts(render_prompts(prompts, tokenizer), tokenizer,
@@ -150,7 +165,8 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
 
             # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
             all_per_func = d.all_gather(per_func.to(d.device)).cpu()  # (world*N, K)
-            all_rewards = L.total_rewards(all_per_func, weights)  # (world*N,)
+            all_rewards, all_adv, all_std = L.aggregate_advantages(
+                all_per_func, weights, G, config.scale_rewards, config.multi_objective_aggregation)  # (world*N,)
             if bool(torch.isinf(all_rewards).any()):  # NaN is "no score"; inf is a float32 overflow
                 raise TrainingError(f"step {step + 1}: the weighted reward total overflows float32 "
                                     f"(components {composite.labels}, weights {composite.weights}); "
@@ -159,7 +175,6 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             if unscorable:
                 log.warning("step %d: %d completions got None from every reward; their advantage is 0",
                             step + 1, unscorable)
-            all_adv, all_std = L.group_advantages(all_rewards, G, config.scale_rewards)  # (world*N,)
             n_local = per_func.size(0)
             local = slice(d.rank * n_local, (d.rank + 1) * n_local)
             advantages = all_adv[local].to(d.device)  # (N,)
@@ -169,21 +184,27 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                      "reward": None if math.isnan(t) else t,
                      "rewards": {lbl: s[i] for lbl, s in scores.items()}}
                     for i, t in enumerate(all_rewards[local].tolist())])
+            if trackers.wants_table:
+                table = completions_table(step + 1, rep_prompts, completions, scores, advantages.tolist())
 
             input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
             attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)
             T = completion_ids.size(1)
+            t0 = time.perf_counter()
             with torch.no_grad():
-                # Old log-probs only matter when a rollout is reused (num_iterations > 1); else the
+                # Old log-probs only matter when a rollout serves more than one step; else the
                 # policy has not moved yet and the detached current log-probs are exact.
                 old_logps = (micro_logps(policy, input_ids, attention_mask, completion_ids, T, config)
-                             if config.num_iterations > 1 else None)  # (N, T)
+                             if spr > 1 else None)  # (N, T)
                 ref_logps = None
                 if config.beta > 0:
                     with (policy.disable_adapter() if config.use_peft else nullcontext()):
                         ref_logps = micro_logps(ref_model or policy, input_ids, attention_mask,
                                                 completion_ids, T, config)  # (N, T)
-            num_items = float(d.all_sum(completion_mask.sum().float())) / d.world
+            t_logps = time.perf_counter() - t0
+            # dapo/cispo/vespo's normaliser: the tokens of one step's micro-batches (TRL's
+            # num_items_in_batch / processes * accum / steps_per_generation).
+            num_items = float(d.all_sum(completion_mask.sum().float())) / d.world * accum / spg
             rewards_logged = reward_metrics(all_per_func, all_rewards, all_std, composite.labels)
             all_lengths = d.all_gather(lengths.float()).cpu()  # (world*N,)
             all_trunc = d.all_gather(samples.truncated.float()).cpu()  # (world*N,)
@@ -193,27 +214,31 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 "ref_logps": ref_logps, "num_items": num_items, "rewards_logged": rewards_logged,
                 "completions/mean_length": float(all_lengths.mean()),
                 "completions/clipped_ratio": float(all_trunc.mean()),
-                "tokens": float(all_lengths.sum()), "t_gen": t_gen, "t_reward": t_reward,
+                "tokens": float(all_lengths.sum()), "t_gen": t_gen, "t_reward": t_reward, "t_logps": t_logps,
             }
         else:
-            t_gen = t_reward = 0.0
+            t_gen = t_reward = t_logps = 0.0
 
         # 4. Loss: per micro-batch, the clipped surrogate (+ beta * KL), gradients accumulated.
         t0 = time.perf_counter()
         policy.train()
         r = rollout
-        sums = {"loss": 0.0, "entropy": [0.0, 0.0], "kl": [0.0, 0.0], "clip_ratio/low_mean": [0.0, 0.0],
-                "clip_ratio/high_mean": [0.0, 0.0], "clip_ratio/region_mean": [0.0, 0.0]}
+        sums = {"loss": 0.0, "entropy": [0.0, 0.0], "kl": [0.0, 0.0],
+                **{key: [0.0, 0.0] for key in L.ratio_metric_keys(config.loss_type)},
+                "policy_loss": [0.0, 0.0], "entropy_window": [0.0, 0.0]}
         T = r["completion_ids"].size(1)
         mb = config.per_device_train_batch_size
         # Each group's prompt runs once per micro-batch (exact up to float order); single process only, as
         # DDP expects one forward per backward.
-        share = 1 if d.world > 1 else math.gcd(mb, G)
-        # Without a KL term, rows with advantage 0 have zero gradient: only the others get a graph and a
-        # backward (single process: DDP expects the same forwards on every rank).
-        skip_zero = config.beta == 0 and d.world == 1
+        # Gradient checkpointing turns the KV cache off in training mode, so the prompt cannot be shared.
+        share = 1 if d.world > 1 or config.gradient_checkpointing else math.gcd(mb, G)
+        # Without a KL term or an entropy bonus, rows with advantage 0 have zero gradient: only the others get
+        # a graph and a backward (single process: DDP expects the same forwards on every rank).
+        skip_zero = config.beta == 0 and not entropy_ctl.enabled and d.world == 1
+        coef = entropy_ctl.apply_coef()
         for k in range(accum):
-            s = slice(k * mb, (k + 1) * mb)
+            mi = ((step % spr) * accum + k) % spg  # this micro-batch's slice of the rollout (TRL's order)
+            s = slice(mi * mb, (mi + 1) * mb)
             mask = r["completion_mask"][s]  # (n, T)
             with d.no_sync(ddp_model, sync=k == accum - 1):
                 if skip_zero:
@@ -226,26 +251,28 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 logps = L.token_logps(logits, r["completion_ids"][s])  # (n, T)
                 old = r["old_logps"][s] if r["old_logps"] is not None else logps.detach()  # (n, T)
                 ref = r["ref_logps"][s] if r["ref_logps"] is not None else None
-                out = L.policy_loss(logps, old, r["advantages"][s], mask, loss_type=config.loss_type,
-                                    epsilon_low=config.epsilon_low, epsilon_high=config.epsilon_hi,
-                                    delta=config.delta, beta=config.beta, ref_logps=ref,
-                                    max_completion_length=config.max_completion_length,
-                                    num_items=r["num_items"], accumulation_steps=accum,
-                                    use_bias_correction_kl=config.use_bias_correction_kl)
+                entropies, emask = entropy_terms(logits, mask, config, entropy_ctl.enabled, d)  # (n, T)
+                out = L.policy_loss(logps, old, r["advantages"][s], mask, options=loss_opts, ref_logps=ref,
+                                    num_items=r["num_items"], accumulation_steps=accum, entropy_mask=emask,
+                                    entropies=entropies if entropy_ctl.enabled else None, entropy_coef=coef)
                 out.loss.backward()
             m = mask.float()
             sums["loss"] += float(out.loss.detach())
-            add_masked(sums["entropy"], L.token_entropy(logits.detach()), m)
+            add_masked(sums["entropy"], entropies.detach(), m)
+            if entropy_ctl.enabled:
+                add_masked(sums["entropy_window"], entropies.detach(), m if emask is None else m * emask)
+                sums["policy_loss"][0] += float(out.policy_loss)
+                sums["policy_loss"][1] += 1.0
             if out.kl is not None:
                 add_masked(sums["kl"], out.kl.detach(), m)
-            for key, (num, den) in L.clip_fractions(out.ratio.detach(), r["advantages"][s], mask,
-                                                    config.epsilon_low, config.epsilon_hi).items():
+            for key, (num, den) in L.ratio_metrics(out, r["advantages"][s], mask, loss_opts).items():
                 sums[key][0] += num
                 sums[key][1] += den
             del logits, logps, out
         t_backward = time.perf_counter() - t0
 
         # 5. Step: clip, AdamW, schedule.
+        t0 = time.perf_counter()
         lr = scheduler.get_last_lr()[0]
         max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
@@ -259,6 +286,9 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
+        if config.sync_ref_model and ref_model is not None and step % config.ref_model_sync_steps == 0:
+            mix_into_reference(policy, ref_model, config.ref_model_mixup_alpha)
+        t_optimizer = time.perf_counter() - t0
 
         # 6. Log: token-weighted means over micro-batches and ranks, TRL's names.
         totals = d.all_sum(torch.tensor([sums["loss"]] + [x for key in sums if key != "loss" for x in sums[key]],
@@ -267,7 +297,12 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         row["loss"] = totals[0] / d.world
         for i, key in enumerate(k for k in sums if k != "loss"):
             num, den = totals[1 + 2 * i], totals[2 + 2 * i]
-            if key == "kl" and config.beta == 0:
+            if (key == "kl" and config.beta == 0) or (key in ("policy_loss", "entropy_window")
+                                                      and not entropy_ctl.enabled):
+                continue
+            if key == "entropy_window":
+                entropy_ctl.end_step(num, den)
+                row["entropy_coef"] = entropy_ctl.coef
                 continue
             row[key] = num / den if den else 0.0
         elapsed = time.perf_counter() - t_step
@@ -276,11 +311,13 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             "completions/clipped_ratio": r["completions/clipped_ratio"],
             "grad_norm": grad_norm, "learning_rate": lr,
             "tokens_per_s": r["tokens"] / elapsed if t_gen else 0.0,
-            "time/generation": t_gen, "time/reward": t_reward, "time/backward": t_backward, "time/step": elapsed,
-            "epoch": step / config.num_iterations * pps * d.world / max(len(rows), 1),
+            "time/generation": t_gen, "time/reward": t_reward, "time/logps": t_logps, "time/backward": t_backward,
+            "time/optimizer": t_optimizer, "time/step": elapsed,
+            "epoch": step / spr * pps * d.world / max(len(rows), 1),
         })
         if step % config.logging_steps == 0 or step == total_steps:
             metrics_log.write(row)
+            trackers.log(row, table)
         else:
             metrics_log.rows.append(row)
         for cb in callbacks or ():
@@ -293,9 +330,10 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             _check_finite_weights(params, step, out_dir)
             ckpt.save(out_dir, step, model=policy, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
                       rank=d.rank, world=d.world, barrier=d.barrier, save_total_limit=config.save_total_limit,
-                      extra={"rollout": to_cpu(rollout)} if config.num_iterations > 1 else None)
+                      extra=checkpoint_extra(rollout if spr > 1 else None, entropy_ctl, ref_model, config))
 
     bar.close()
+    trackers.close()
     metrics_log.close()
     completions_log.close()
     metrics = metrics_log.rows
@@ -355,6 +393,51 @@ def micro_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tenso
                                      group_size=share)
         parts.append(L.token_logps(logits, completion_ids[s:s + mb]))  # (n, T)
     return torch.cat(parts)
+
+
+def prepare_model(policy: Any, config: TrainConfig) -> None:
+    """``disable_dropout`` and ``gradient_checkpointing`` on the policy (the reference is copied after)."""
+    if config.disable_dropout:
+        disable_dropout(policy)
+    if config.gradient_checkpointing:
+        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if config.use_peft:
+            policy.enable_input_require_grads()
+
+
+def entropy_terms(logits: torch.Tensor, mask: torch.Tensor, config: TrainConfig, with_grad: bool, d: Dist
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Per-token entropies (with a graph when the entropy bonus needs one) and the high-entropy mask.
+
+    logits  # (n, T, V);  mask  # (n, T);  returns  (entropies  # (n, T),  mask  # (n, T) bool | None)
+    """
+    entropies = L.differentiable_entropy(logits) if with_grad else L.token_entropy(logits.detach())  # (n, T)
+    if config.top_entropy_quantile >= 1.0:
+        return entropies, None
+    pool = entropy_pool(d, entropies.detach(), mask)  # (M,)
+    return entropies, L.high_entropy_mask(entropies.detach(), mask, 1 - config.top_entropy_quantile, pool)
+
+
+def checkpoint_extra(rollout: dict[str, Any] | None, entropy_ctl: EntropyController, ref_model: Any,
+                     config: TrainConfig) -> dict[str, Any] | None:
+    """What a checkpoint needs beyond weights and optimizer for an exact resume: a rollout still in use,
+    the adaptive entropy state, a reference model that sync_ref_model moves."""
+    extra: dict[str, Any] = {}
+    if rollout is not None:
+        extra["rollout"] = to_cpu(rollout)
+    if config.use_adaptive_entropy:
+        extra["entropy_ctrl"] = entropy_ctl.state_dict()
+    if config.sync_ref_model and ref_model is not None:
+        extra["ref_model"] = to_cpu(dict(ref_model.state_dict()))
+    return extra or None
+
+
+def restore_extra(extra: dict[str, Any], entropy_ctl: EntropyController, ref_model: Any) -> None:
+    """The inverse of :func:`checkpoint_extra` for the entropy state and the reference weights."""
+    if "entropy_ctrl" in extra:
+        entropy_ctl.load_state_dict(extra["entropy_ctrl"])
+    if "ref_model" in extra and ref_model is not None:
+        ref_model.load_state_dict(extra["ref_model"])
 
 
 def add_masked(acc: list[float], x: torch.Tensor, mask: torch.Tensor) -> None:
