@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 ROW_FIELDS = ("prompt", "completion")
 # Keyword names of ``Composite.score_components`` / ``Reward.score``: a column with one of these
 # names would collide with the call itself.
-RESERVED = frozenset({"prompts", "completions", "self", "kwargs"})
+RESERVED = frozenset({"prompts", "completions", "self"})
 # What the number-only engines (verl, OpenRLHF) get for None: a component's None, and the total
 # of an unscorable row, are sent as 0.0 (what a None adds to the weighted sum).
 NONE_AS_NUMBER = 0.0

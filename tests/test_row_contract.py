@@ -73,7 +73,7 @@ def test_chat_rows_pass_through_as_messages():
     assert prompts == [ROWS[3]["prompt"]] and completions == [ROWS[3]["completion"]]
 
 
-@pytest.mark.parametrize("name", ["prompts", "completions", "self", "kwargs"])
+@pytest.mark.parametrize("name", ["prompts", "completions", "self"])
 def test_reserved_column_is_a_one_line_data_error_naming_it(name, composite):
     rows = [{"prompt": "p", "completion": "c", "a": 1, "b": 1}, {"completion": "d", name: 1}]
     with pytest.raises(DataError) as e:
@@ -100,6 +100,16 @@ def test_cli_names_the_file_and_line_of_a_reserved_column(composite, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert err.endswith(f"{data}, line 2: column 'self' is a reserved name (a keyword of the reward call); "
                         "rename it") and "\n" not in err
+
+
+def test_server_answers_a_reserved_column_with_a_422_naming_it(composite):
+    from starlette.testclient import TestClient
+
+    from rewardkit.serve import create_app
+
+    with TestClient(create_app(composite)) as client:
+        resp = client.post("/score", json={"rows": [{"completion": "c", "prompts": ["x"]}]})
+    assert resp.status_code == 422 and "column 'prompts' is a reserved name" in resp.text
 
 
 def test_row_total_rule():
