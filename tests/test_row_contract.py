@@ -246,3 +246,14 @@ def test_trainer_completions_log_gives_the_same_bytes_as_rewardkit_score(composi
     assert canon([r["rewards"] for r in logged]) == canon([r["rewards"] for r in rescored])
     by_id = {r["id"]: t for r, t in zip(ROWS, WANT_TOTALS)}
     assert [r["reward"] for r in logged] == [by_id[r["id"]] for r in logged]
+
+
+def test_demo_mean_reward_leaves_unscorable_rows_out(monkeypatch):
+    from rewardkit.demo import evaluate as ev
+    from rewardkit.demo.task import Problem
+
+    monkeypatch.setattr(ev, "generate_greedy", lambda model, tok, prompts, n: ["x"] * len(prompts))
+    totals = iter([[None, 1.0, 3.0], [None, None, None]])
+    problems = [Problem(1, 2), Problem(2, 3), Problem(3, 4)]
+    assert ev.evaluate(None, None, problems, lambda **kw: next(totals), 4).reward == 2.0
+    assert math.isnan(ev.evaluate(None, None, problems, lambda **kw: next(totals), 4).reward)
