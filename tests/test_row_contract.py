@@ -257,3 +257,16 @@ def test_demo_mean_reward_leaves_unscorable_rows_out(monkeypatch):
     problems = [Problem(1, 2), Problem(2, 3), Problem(3, 4)]
     assert ev.evaluate(None, None, problems, lambda **kw: next(totals), 4).reward == 2.0
     assert math.isnan(ev.evaluate(None, None, problems, lambda **kw: next(totals), 4).reward)
+
+
+def test_trainer_tensor_total_follows_the_same_rule(composite):
+    torch = pytest.importorskip("torch")
+    from rewardkit.grpo import losses
+
+    scored = score_rows(composite, ROWS)
+    per_func = torch.tensor([[math.nan if r["rewards"][k] is None else r["rewards"][k] for k in ("a", "b")]
+                             for r in scored], dtype=torch.float64)  # (N, K)
+    got = losses.total_rewards(per_func, torch.tensor(composite.weights, dtype=torch.float64)).tolist()
+    assert [None if math.isnan(t) else t for t in got] == pytest.approx(WANT_TOTALS)
+    adv, _ = losses.group_advantages(torch.tensor([1.0, math.nan, 3.0, 2.0]), 4)
+    assert adv[1] == 0.0 and adv[[0, 2, 3]].mean().abs() < 1e-6  # left out of its group's mean
