@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import config as _config
+from . import rows as _rows
 from .errors import ConfigError, DataError, RewardError, RewardkitError
 from .plugins import registry
 from .reward import TRAINER_KWARGS, Reward, Score
@@ -239,7 +240,7 @@ class Breakdown(dict):
     """``{label: raw scores, ..., "total": weighted sums}`` for a batch."""
 
     @property
-    def total(self) -> list[float]:
+    def total(self) -> list[float | None]:
         return self["total"]
 
     @property
@@ -250,9 +251,9 @@ class Breakdown(dict):
 class Composite:
     """A weighted sum of reward components; itself a TRL reward function.
 
-    ``composite(prompts=..., completions=..., **columns)`` returns one float per completion: the
-    weighted sum of the components, with components that gave None left out (TRL's nansum rule:
-    a row where every component gave None sums to 0.0).
+    ``composite(prompts=..., completions=..., **columns)`` returns one total per completion: the
+    weighted sum of the components, with components that gave None left out, and None for a row
+    every component gave None (unscorable; see docs/rows.md, "Rows, None and the total").
     """
 
     __name__ = "rewardkit"  # TRL names a reward function by its __name__
@@ -297,22 +298,24 @@ class Composite:
             return {c.label: [] for c in self.components}
         return {c.label: c.score(prompts, completions, kwargs, self.errors) for c in self.components}
 
-    def totals(self, scores: Mapping[str, Sequence[Score]]) -> list[float]:
-        """Weighted sums of per-component scores, None left out."""
-        cols = [(c.weight, scores[c.label]) for c in self.components]
-        n = len(cols[0][1]) if cols else 0
-        return [float(sum(w * s[i] for w, s in cols if s[i] is not None)) for i in range(n)]
+    def totals(self, scores: Mapping[str, Sequence[Score]]) -> list[float | None]:
+        """Weighted sums of per-component scores, None left out; None where all are None."""
+        return _rows.totals(self, scores)
+
+    def score_rows(self, rows: Sequence[Mapping[str, Any]], **trainer_kwargs: Any) -> list[dict[str, Any]]:
+        """Each row plus ``reward`` and ``rewards``: see :func:`rewardkit.rows.score_rows`."""
+        return _rows.score_rows(self, rows, **trainer_kwargs)
 
     def breakdown(self, prompts: Sequence[TextOrChat] | None = None,
                   completions: Sequence[TextOrChat] | None = None, **kwargs: Any) -> Breakdown:
-        """Each component's raw scores by label, and ``"total"``, the weighted sum."""
+        """Each component's raw scores by label, and ``"total"``, the weighted sums (see :meth:`totals`)."""
         scores = self.score_components(prompts, completions, **kwargs)
         out = Breakdown(scores)
         out["total"] = self.totals(scores)
         return out
 
     def __call__(self, prompts: Sequence[TextOrChat] | None = None,
-                 completions: Sequence[TextOrChat] | None = None, **kwargs: Any) -> list[float]:
+                 completions: Sequence[TextOrChat] | None = None, **kwargs: Any) -> list[float | None]:
         return self.totals(self.score_components(prompts, completions, **kwargs))
 
     def __repr__(self) -> str:

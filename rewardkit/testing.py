@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from .compose import Component, Composite
 from .errors import ConfigError
 from .reward import Reward
+from .rows import ROW_FIELDS, columns_from_rows
 
 _ROW_KEYS = ("prompt", "completion", "expected")
 
@@ -58,10 +59,8 @@ class RewardContract:
 
     def batch(self, chat: bool = False) -> tuple[list[Any], list[Any], dict[str, list[Any]]]:
         assert self.examples, f"{type(self).__name__}.examples is empty: give at least two rows"
-        prompts = [r.get("prompt", "") for r in self.examples]
-        completions = [r["completion"] for r in self.examples]
-        keys = sorted({k for r in self.examples for k in r if k not in _ROW_KEYS})
-        columns = {k: [r.get(k) for r in self.examples] for k in keys}
+        prompts, completions, columns = columns_from_rows(
+            [{k: v for k, v in r.items() if k in ROW_FIELDS or k not in _ROW_KEYS} for r in self.examples])
         if chat:
             prompts = [[{"role": "user", "content": p}] for p in prompts]
             completions = [[{"role": "assistant", "content": c}] for c in completions]

@@ -31,9 +31,10 @@ def test_none_is_left_out_of_the_sum_like_trl_nansum():
     assert b.total == [1.0, 4.0]
 
 
-def test_all_none_row_sums_to_zero():
+def test_all_none_row_is_unscorable():
+    # TRL 1.16's rule (docs/rows.md): a row every component gave None has no total, not 0.0.
     c = rewardkit.load({"rewards": [{"use": "flaky"}]})
-    assert c(prompts=["p"], completions=["n/a"]) == [0.0]
+    assert c(prompts=["p", "p"], completions=["n/a", "ok"]) == [None, 1.0]
 
 
 def test_prompts_default_and_length_checks():

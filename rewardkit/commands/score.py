@@ -14,6 +14,7 @@ from ..compose import Composite, load
 from ..errors import DataError, RewardError, RewardkitError
 from ..jsonl import atomic_output, dump_row, iter_rows, prints_to_stderr
 from ..progress import row_bar
+from ..rows import score_rows as core_score_rows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,26 +77,18 @@ def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[l
 
 def score_rows(composite: Composite, rows: list[dict[str, Any]], lines: list[int] | None = None,
                source: str | None = None) -> list[dict[str, Any]]:
-    """Score a batch of rows; each output row is the input row plus ``reward`` and ``rewards``.
+    """:func:`rewardkit.rows.score_rows`, with errors naming the file and line.
 
     With ``lines`` (each row's 1-based line in ``source``) an error about one row names the file
-    and line rather than the row's index in the batch.
+    and line rather than the row's index in the batch. (Kept here for callers of
+    ``rewardkit.commands.score.score_rows``; the contract lives in :mod:`rewardkit.rows`.)
     """
-    keys = sorted({k for r in rows for k in r if k not in ("prompt", "completion")})
-    columns = {k: [r.get(k) for r in rows] for k in keys}
     try:
-        scores = composite.score_components(
-            prompts=[r.get("prompt", "") for r in rows], completions=[r["completion"] for r in rows], **columns
-        )
+        return core_score_rows(composite, rows)
     except (RewardError, DataError) as e:
         if lines is None or source is None:
             raise
         raise _located(e, lines, source) from None
-    totals = composite.totals(scores)
-    return [
-        {**row, "reward": totals[i], "rewards": {label: s[i] for label, s in scores.items()}}
-        for i, row in enumerate(rows)
-    ]
 
 
 def _located(e: RewardError | DataError, lines: list[int], source: str) -> RewardkitError:

@@ -45,4 +45,5 @@ def evaluate(model: Any, tokenizer: Any, problems: Sequence[Problem], reward: An
     completions = generate_greedy(model, tokenizer, prompts, max_new_tokens)
     totals = reward(prompts=prompts, completions=completions, answer=answers)
     accuracy = sum(is_correct(c, a) for c, a in zip(completions, answers)) / len(problems)
-    return Evaluation(accuracy, sum(totals) / len(totals), completions)
+    scored = [t for t in totals if t is not None]  # unscorable rows are left out of the mean (docs/rows.md)
+    return Evaluation(accuracy, sum(scored) / len(scored) if scored else float("nan"), completions)

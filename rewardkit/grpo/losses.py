@@ -30,7 +30,8 @@ def nanstd(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
 
 
 def total_rewards(per_func: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Weighted sum over components with None (NaN) left out; rows where all are NaN stay NaN.
+    """Weighted sum over components with None (NaN) left out; rows where all are NaN stay NaN
+    (unscorable: the rule of docs/rows.md, :func:`rewardkit.rows.row_total` in tensor form).
 
     per_func  # (N, K), NaN where a reward gave None
     returns   # (N,)

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError, DataError, RewardError, TrainingError
+from ..rows import as_nan, score_rows
 from . import checkpoint as ckpt
 from . import losses as L
 from .config import TrainConfig
@@ -151,16 +152,13 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             # 2. Score: the composite's components on the decoded completions, None as NaN.
             t0 = time.perf_counter()
             completions, id_lists = decode_completions(completion_ids, samples.completion_mask, tokenizer, chat)
-            rep_prompts = [p for p in prompts for _ in range(G)]
-            columns = {k: [r.get(k) for r in batch for _ in range(G)]
-                       for k in sorted({k for r in batch for k in r if k not in ("prompt", "completion")})}
-            try:
-                scores = composite.score_components(prompts=rep_prompts, completions=completions,
-                                                    completion_ids=id_lists, **columns)
+            try:  # the core's row contract: these rows are what completions.jsonl gets
+                scored = score_rows(composite, [{**batch[i // G], "completion": c} for i, c in enumerate(completions)],
+                                    completion_ids=id_lists)
             except (RewardError, DataError) as e:
                 raise _at_dataset_line(e, step + 1, batch, G, row_lines, config.dataset) from None
-            per_func = torch.tensor([[math.nan if s[i] is None else s[i] for s in scores.values()]
-                                     for i in range(len(completions))], dtype=torch.float32)  # (N, K)
+            per_func = torch.tensor([[as_nan(r["rewards"][lbl]) for lbl in composite.labels] for r in scored],
+                                    dtype=torch.float32)  # (N, K)
             t_reward = time.perf_counter() - t0
 
             # 3. Advantages: on every rank's rewards (groups never split; "batch" needs them all).
@@ -179,13 +177,11 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             local = slice(d.rank * n_local, (d.rank + 1) * n_local)
             advantages = all_adv[local].to(d.device)  # (N,)
             if config.log_completions and d.main:
-                completions_log.write(step + 1, [
-                    {**{k: v for k, v in batch[i // G].items() if k != "completion"}, "completion": completions[i],
-                     "reward": None if math.isnan(t) else t,
-                     "rewards": {lbl: s[i] for lbl, s in scores.items()}}
-                    for i, t in enumerate(all_rewards[local].tolist())])
+                completions_log.write(step + 1, scored)
             if trackers.wants_table:
-                table = completions_table(step + 1, rep_prompts, completions, scores, advantages.tolist())
+                table = completions_table(step + 1, [r.get("prompt", "") for r in scored], completions,
+                                          {lbl: [r["rewards"][lbl] for r in scored] for lbl in composite.labels},
+                                          advantages.tolist())
 
             input_ids = torch.cat([prompt_ids, completion_ids], dim=1)  # (N, P+T)
             attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)  # (N, P+T)

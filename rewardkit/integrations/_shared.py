@@ -14,6 +14,7 @@ from typing import Any
 
 from rewardkit.compose import Composite, load
 from rewardkit.errors import ConfigError
+from rewardkit.rows import as_number, score_rows
 
 CONFIG_ENV = "REWARDKIT_CONFIG"
 
@@ -47,18 +48,10 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def score_batch(composite: Composite, prompts: Sequence[Any], completions: Sequence[Any],
-                columns: Mapping[str, Sequence[Any]]) -> tuple[list[float], dict[str, list[float | None]]]:
-    """``(totals, {label: raw scores})`` for one batch."""
-    scores = composite.score_components(prompts=list(prompts), completions=list(completions), **columns)
-    return composite.totals(scores), scores
-
-
-def columns_of(records: Sequence[Mapping[str, Any] | None], n: int) -> dict[str, list[Any]]:
-    """Per-row dicts (None allowed) as aligned columns; a key a row lacks is None there."""
-    keys: list[str] = []
-    for r in records:
-        for k in r or ():
-            if k not in keys:
-                keys.append(k)
-    return {k: [(r or {}).get(k) for r in records] for k in keys} if n else {}
+def score_batch(composite: Composite, rows: Sequence[Mapping[str, Any]]
+                ) -> tuple[list[float], dict[str, list[float]]]:
+    """``(totals, {label: scores})`` of ``rows`` by the core's contract, as numbers for engines
+    that take no None (:func:`rewardkit.rows.as_number`: see docs/rows.md)."""
+    scored = score_rows(composite, rows)
+    totals = [as_number(r["reward"]) for r in scored]
+    return totals, {label: [as_number(r["rewards"][label]) for r in scored] for label in composite.labels}

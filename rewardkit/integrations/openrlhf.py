@@ -15,8 +15,10 @@ end. Labels reach the rewards as the ``answer`` column (``$REWARDKIT_LABEL_FIELD
 
 Returns ``{"rewards", "scores", "extra_logs"}``: ``rewards`` the weighted totals (a float tensor,
 as OpenRLHF expects, when torch is present), ``scores`` the same totals (OpenRLHF's dynamic
-filtering reads them), ``extra_logs`` one tensor per component label, logged by OpenRLHF
-(a component's None, "does not apply", is logged as 0.0, its contribution to the total).
+filtering reads them), ``extra_logs`` one tensor per component label, logged by OpenRLHF.
+OpenRLHF takes numbers only: a component's None ("does not apply") is logged as 0.0, and a row
+every component gave None (unscorable) gets reward 0.0; the rule is the core's (docs/rows.md,
+"Rows, None and the total"), where ``rewardkit score`` writes null for both.
 
 This file is loaded by path, so it imports rewardkit absolutely.
 """
@@ -81,10 +83,13 @@ def score_queries(composite: Composite, queries: Sequence[str], prompts: Sequenc
         raise DataError(f"got {len(labels)} labels for {n} queries")
     prompt_list = list(prompts) if prompts is not None else [""] * n
     completions = [split_query(q, p) for q, p in zip(queries, prompt_list)]
-    columns = {_label_field(label_field): list(labels)} if labels is not None else {}
-    totals, scores = score_batch(composite, prompt_list, completions, columns)
-    extra = {label: [v if v is not None else 0.0 for v in s] for label, s in scores.items()}
-    return {"rewards": totals, "scores": list(totals), "extra_logs": extra}
+    field = _label_field(label_field)
+    rows = [{"prompt": p, "completion": c} for p, c in zip(prompt_list, completions)]
+    if labels is not None:
+        for row, label in zip(rows, labels):
+            row[field] = label
+    totals, scores = score_batch(composite, rows)
+    return {"rewards": totals, "scores": list(totals), "extra_logs": scores}
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None = None,

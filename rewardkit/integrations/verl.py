@@ -17,8 +17,9 @@ much faster for batched rewards such as reward models.
 Columns seen by the rewards: ``ground_truth`` as ``answer`` (``answer_field=`` or
 ``$REWARDKIT_ANSWER_FIELD`` to rename), ``data_source``, and every field of ``extra_info``
 (``extra_info["prompt"]``, where present, is the prompt; verl does not pass one otherwise).
-A component that gives None ("does not apply") is reported as 0.0 in the breakdown, which is
-also its contribution to ``score``.
+verl takes numbers only: a component's None ("does not apply") is reported as 0.0, and a row
+every component gave None (unscorable) gets ``score`` 0.0; the rule is the core's
+(docs/rows.md, "Rows, None and the total"), where ``rewardkit score`` writes null for both.
 
 This file is loaded by path, so it imports rewardkit absolutely.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 from rewardkit.compose import Composite
 from rewardkit.errors import ConfigError
-from rewardkit.integrations._shared import cached_composite, columns_of, score_batch
+from rewardkit.integrations._shared import cached_composite, score_batch
 
 ANSWER_ENV = "REWARDKIT_ANSWER_FIELD"
 WHO = "rewardkit.integrations.verl"
@@ -59,16 +60,12 @@ def compute_score_batch(data_sources: Sequence[Any], solution_strs: Sequence[str
     """
     composite = _composite(config)
     n = len(solution_strs)
-    extras = [dict(e) if e is not None else {} for e in (extra_infos if extra_infos is not None else [None] * n)]
-    prompts = [e.pop("prompt", "") for e in extras]
-    columns = columns_of(extras, n)
-    columns["data_source"] = list(data_sources)
-    columns[_answer_field(answer_field)] = list(ground_truths)  # the label wins over an extra_info field
-    totals, scores = score_batch(composite, prompts, solution_strs, columns)
-    return [
-        {"score": totals[i], **{label: (s[i] if s[i] is not None else 0.0) for label, s in scores.items()}}
-        for i in range(n)
-    ]
+    extras = extra_infos if extra_infos is not None else [None] * n
+    field = _answer_field(answer_field)
+    rows = [{"prompt": "", **(e or {}), "completion": s, "data_source": ds, field: gt}  # the label wins
+            for e, s, ds, gt in zip(extras, solution_strs, data_sources, ground_truths)]
+    totals, scores = score_batch(composite, rows)
+    return [{"score": totals[i], **{label: s[i] for label, s in scores.items()}} for i in range(n)]
 
 
 def compute_score(data_source: Any, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None,

@@ -28,6 +28,6 @@ class Scorer:
         columns = {k: [r.get(k) for r in rows] for k in self._keys}
         out = self.composite.breakdown(prompts=[r.get("prompt", "") for r in rows],
                                        completions=list(completions), **columns)
-        # An unscorable completion (every component None) is compared as 0.0, TRL's nansum.
+        # The probe ranks completions: an unscorable one (total None, docs/rows.md) ranks as 0.0.
         out["total"] = [0.0 if t is None else t for t in out["total"]]
         return out

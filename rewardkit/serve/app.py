@@ -30,10 +30,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from rewardkit import __version__
-from rewardkit.commands.score import score_rows
 from rewardkit.compose import Composite
 from rewardkit.errors import DataError, RewardError
 from rewardkit.integrations.openrlhf import score_queries
+from rewardkit.rows import score_rows
 
 from .auth import BearerAuth
 from .limits import HTTPError, Limits, check_batch, read_json
