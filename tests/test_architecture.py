@@ -138,3 +138,17 @@ def test_the_check_catches_a_core_module_importing_a_plugin_or_a_command(tmp_pat
     assert "rewardkit_math (plugins) imports rewardkit.grpo (trainer)" in found
     assert "rewardkit._architecture_probe (core) imports rewardkit_math (plugins)" in found
     assert any(v.startswith("rewardkit._architecture_probe imports rewardkit.commands.score") for v in found)
+
+
+def test_no_layer_but_the_plugins_names_a_plugin_package():
+    # A name in a string (importlib.import_module("rewardkit_math"), a special case on the package)
+    # is a dependency the import check cannot see.
+    first_party = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / f"rewardkit_{p.name}").is_dir())
+    assert {"math", "length", "reward_model"} <= set(first_party)
+    pattern = re.compile(r"\brewardkit_(" + "|".join(first_party) + r")\b")
+    named = []
+    for path in ROOT.glob("rewardkit/**/*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.search(node.value):
+                named.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert named == []
