@@ -101,7 +101,7 @@ def prompts(n: int = 64) -> list[dict[str, str]]:
 
 def build(folder: Path, size: str) -> int:
     """Save the tokenizer and a seeded model of ``size`` to ``folder``; returns the parameter count."""
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     tok = tiny.char_tokenizer()
     model = tiny.causal_lm(tok, **SIZES[size], seed=0)

@@ -16,7 +16,7 @@ from typing import Any
 from . import config as _config
 from . import rows as _rows
 from .errors import ConfigError, DataError, RewardError, RewardkitError
-from .plugins import registry
+from .plugins import instantiate, registry
 from .reward import TRAINER_KWARGS, Reward, Score
 from .text import TextOrChat, text_problem
 
@@ -330,7 +330,7 @@ def build(spec: _config.RewardsSpec) -> Composite:
     for c in spec.components:
         cls = _get_class(reg, c)
         try:
-            reward = cls(**c.options)
+            reward = instantiate(cls, c.options)
         except ConfigError as e:
             raise ConfigError(f"{c.where}: {e}") from None
         components.append(Component(c.label, c.weight, reward, c.on_error, c.timeout, c.use))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from .atomic import atomic_file
 from .errors import DataError
 from .jsonsafe import problem
 
@@ -80,8 +81,10 @@ def read_rows(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> l
 def atomic_output(path: str | os.PathLike[str] | None, stdout: TextIO | None = None) -> Iterator[TextIO]:
     """Write to a temporary file and put it in place only if the block succeeds.
 
-    ``path`` None means standard output (``stdout``, default ``sys.stdout`` when the block ends): the rows are still buffered in a temporary file, so a
-    failed run prints nothing rather than a partial result. An existing file at ``path`` is left
+    A thin wrapper over :func:`rewardkit.atomic.atomic_file` that adds the ``-o`` checks and
+    standard output: ``path`` None means ``stdout`` (default ``sys.stdout`` when the block ends),
+    and the rows are still buffered in a temporary file, so a failed run prints nothing rather
+    than a partial result. An existing file at ``path`` is left
     exactly as it was when the block raises.
     """
     target = Path(path) if path is not None else None
@@ -90,21 +93,16 @@ def atomic_output(path: str | os.PathLike[str] | None, stdout: TextIO | None = N
         raise DataError(f"{target}: output folder {directory} does not exist")
     if target is not None and target.is_dir():
         raise DataError(f"{target}: is a folder; -o needs a file path")
-    fd, tmp = tempfile.mkstemp(prefix=".rewardkit-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    if target is not None:
+        with atomic_file(target) as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if target is not None:
-            os.replace(tmp, target)
-        else:
-            with open(tmp, encoding="utf-8") as f:
-                shutil.copyfileobj(f, stdout or sys.stdout)
-            (stdout or sys.stdout).flush()
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as f:
+        yield f
+        f.seek(0)
+        out = stdout or sys.stdout
+        shutil.copyfileobj(f, out)
+        out.flush()
 
 
 def dump_row(row: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import ConfigError, PluginLoadError
+from .errors import ConfigError, PluginLoadError, RewardkitError
 from .reward import Reward
 
 GROUP = "rewardkit"
@@ -169,6 +169,11 @@ class Registry:
                 f"plugin '{plugin}' ({dist}) registered {cls.__qualname__} without a plain string "
                 "class attribute 'name'"
             )
+        try:  # `rewardkit plugins` lists it: a class whose options cannot be described is broken
+            cls.options_schema()
+        except Exception as e:  # noqa: BLE001 - a plugin's own bug, reported as the plugin's
+            raise TypeError(f"reward '{name}' ({cls.__qualname__}): its options cannot be listed: "
+                            f"{_one_line(e)}") from None
         prev = self._rewards.get(name)
         if prev is not None and prev.cls is not cls:
             raise ConfigError(
@@ -250,6 +255,26 @@ class Registry:
                                                  f"register_commands raised {_one_line(e)}"))
             added.extend(sorted(set(subparsers.choices) - before))
         return added
+
+
+def instantiate(cls: type[Reward], options: dict[str, Any]) -> Reward:
+    """``cls(**options)``, with any failure of the plugin's ``setup()`` as a one-line ConfigError.
+
+    A :class:`ConfigError` (a bad option) passes as it is; anything else a plugin raises while
+    setting up names the reward, the plugin's distribution and the error, the same for first- and
+    third-party plugins, instead of a traceback.
+    """
+    try:
+        return cls(**options)
+    except RewardkitError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the plugin's own bug: named, one line
+        info = registry().rewards().get(cls.name)
+        if info is not None and info.cls is cls:
+            origin = f"plugin '{info.plugin}' ({' '.join(filter(None, (info.distribution, info.version)))})"
+        else:
+            origin = f"{cls.__module__}.{cls.__qualname__}"
+        raise ConfigError(f"reward '{cls.name}' from {origin} failed to set up: {_one_line(e)}") from None
 
 
 def _one_line(e: BaseException) -> str:

@@ -17,7 +17,7 @@ REWARDS = [
 
 def make_model(folder: Path, seed: int = 0) -> Path:
     """A 1-layer Qwen2-style model and a character tokenizer, saved to ``folder``."""
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     tok = tiny.char_tokenizer()
     model = tiny.causal_lm(tok, hidden_size=32, num_layers=1, num_heads=4, max_positions=128, seed=seed)

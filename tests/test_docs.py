@@ -119,7 +119,7 @@ def template(tmp_path_factory) -> Path:
     from rewardkit_toxicity.models import default_checkpoint_file
     from rewardkit_toxicity.tiny import build_checkpoint
 
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     t = tmp_path_factory.mktemp("docs-project")
     shutil.copytree(ROOT / "examples", t / "examples")

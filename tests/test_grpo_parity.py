@@ -13,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 trl = pytest.importorskip("trl")
 
-from rewardkit import tiny
 from rewardkit.grpo import losses as L
+from rewardkit.models import tiny
 
 G = 4
 PROMPTS = ["1+1=", "2+3=", "hello world", "abc"]

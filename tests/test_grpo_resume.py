@@ -86,7 +86,7 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, capsys):
 
 
 def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     tok = tiny.char_tokenizer()
     model = tiny.causal_lm(tok, hidden_size=16, num_layers=1, num_heads=2)

@@ -68,7 +68,7 @@ def load_reward_func():
 def openrlhf_batch():
     """(queries, prompts, labels, responses) built as OpenRLHF builds them, with a real tokenizer."""
     pytest.importorskip("transformers")
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     tok = tiny.char_tokenizer()
     queries, prompts, labels, responses = [], [], [], []

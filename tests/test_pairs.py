@@ -150,7 +150,7 @@ def test_pairs_train_trl_dpo_for_one_step(files, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     torch.set_num_threads(1)
     cfg, _, out = files

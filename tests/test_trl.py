@@ -42,7 +42,7 @@ def test_grpo_trainer_logs_each_component_under_its_label(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     torch.manual_seed(0)
     tok = tiny.char_tokenizer()

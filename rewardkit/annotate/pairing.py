@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import random
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..jsonl import iter_rows
+from ..pairs import prompt_key as canonical  # the one rule for "the same prompt"
 
 
 @dataclass
@@ -39,11 +39,6 @@ class Group:
         self._seen.add(ckey)
         self.completions.append(completion)
         self.lines.append(line)
-
-
-def canonical(value: Any) -> str:
-    """The JSON form that decides whether two prompts (or completions) are the same."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _check_text(value: Any, path: Path, line: int, name: str) -> None:

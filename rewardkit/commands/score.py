@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ..compose import Composite, load
@@ -15,6 +13,7 @@ from ..errors import DataError, RewardError, RewardkitError
 from ..jsonl import atomic_output, dump_row, iter_rows, prints_to_stderr
 from ..progress import row_bar
 from ..rows import score_rows as core_score_rows
+from ..stats import RunningStats as Stats
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,32 +34,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
-
-
-@dataclass
-class Stats:
-    """Running mean/std (Welford), min, max and None count of one column."""
-
-    n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-    lo: float = math.inf
-    hi: float = -math.inf
-    none: int = 0
-
-    def add(self, x: float | None) -> None:
-        if x is None:
-            self.none += 1
-            return
-        self.n += 1
-        d = x - self.mean
-        self.mean += d / self.n
-        self.m2 += d * (x - self.mean)
-        self.lo, self.hi = min(self.lo, x), max(self.hi, x)
-
-    @property
-    def std(self) -> float:
-        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
 
 
 def batches(rows: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:

@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(args.resume, str):
         from pathlib import Path
 
-        if not (Path(args.resume) / "trainer_state.json").exists():
+        from ..grpo.layout import is_complete
+
+        if not is_complete(Path(args.resume)):
             raise ConfigError(f"--resume {args.resume}: not a complete checkpoint folder "
                               "(expected output_dir/checkpoint-<step> with trainer_state.json)")
     try:
@@ -78,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
         config.device = "auto" if dev == "auto" else resolve_device(dev, f"{args.config}, key 'device'")
     from ..grpo.distributed import is_main_process, shutdown
     from ..grpo.trainer import train
+    from ..models.hf import quiet_transformers
 
-    _quiet_transformers()
+    quiet_transformers()
     try:
         result = train(config, resume=args.resume)
     except OSError as e:  # a full disk or a read-only output_dir, in a log, the plot or final/
@@ -115,7 +118,9 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
                 raise ConfigError(f"output_dir '{output_dir}': {p} is a file, not a folder; "
                                   "pass another -o or move the file")
             break
-    old = sorted(Path(output_dir).glob("checkpoint-*"))
+    from ..grpo.layout import checkpoints
+
+    old = checkpoints(Path(output_dir), complete=False)
     if resume or not old:
         return
     if not overwrite:
@@ -124,11 +129,3 @@ def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None
     if is_main_process():
         for path in old:
             shutil.rmtree(path)
-
-
-def _quiet_transformers() -> None:
-    # The run has its own progress bar; transformers' per-file bars and load reports are noise.
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()

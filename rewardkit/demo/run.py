@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_file
 from .evaluate import Evaluation, evaluate, generate_greedy
 from .task import Problem, is_correct, split
 
@@ -99,7 +100,7 @@ def build_policy(folder: Path, settings: DemoSettings) -> tuple[Any, Any]:
     """Phase 1: a fresh tokenizer and model, saved to ``folder`` and loaded back from it."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .. import tiny
+    from ..models import tiny
 
     tokenizer = tiny.char_tokenizer()
     model = tiny.causal_lm(tokenizer, hidden_size=settings.hidden_size, num_layers=settings.num_layers,
@@ -138,6 +139,7 @@ def run_demo(settings: DemoSettings, say: Callable[[str], None] = print) -> dict
 
     from ..compose import load
     from ..grpo import TrainConfig, train
+    from ..models.hf import quiet_transformers
     from .plot import plot_demo
 
     t_start = time.perf_counter()
@@ -209,20 +211,13 @@ def run_demo(settings: DemoSettings, say: Callable[[str], None] = print) -> dict
         "seconds": {"sft": t_sft, "grpo": t_grpo, "total": time.perf_counter() - t_start},
         "files": {"plot": str(plot), "metrics": str(out / "metrics.jsonl"), "model": str(out / "final")},
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    with atomic_file(out / "summary.json") as f:
+        f.write(json.dumps(summary, indent=2) + "\n")
     for e in examples[:4]:
         say(f"  {e['prompt']:<7} answer {e['answer']:<3} before {e['before']!r:<6} after {e['after']!r}")
     say(f"done in {summary['seconds']['total']:.0f}s: plot {plot}, metrics {out / 'metrics.jsonl'}, "
         f"model {out / 'final'}")
     return summary
-
-
-def quiet_transformers() -> None:
-    """No per-file progress bars or load reports from transformers: the demo prints its own lines."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
 
 
 def _eval_dict(e: Evaluation) -> dict[str, float]:

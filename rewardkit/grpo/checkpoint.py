@@ -8,19 +8,17 @@ under a real name. ``latest()`` only considers folders whose ``trainer_state.jso
 from __future__ import annotations
 
 import json
-import os
 import random
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..atomic import replace_dir
 from ..errors import ConfigError, OutputError
 from ..safeload import load_pt
-
-STATE = "trainer_state.json"
+from .layout import STATE, checkpoint_dir, checkpoints, staging_dir
 
 
 def rng_state() -> dict[str, Any]:
@@ -59,8 +57,7 @@ def save(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: 
          barrier: Any = None, save_total_limit: int | None = None) -> Path:
     """Write ``output_dir/checkpoint-<step>``. Every rank writes its RNG state (and its rollout
     buffer, in ``extra``); rank 0 writes the rest and renames the folder once all are done."""
-    final = output_dir / f"checkpoint-{step}"
-    tmp = output_dir / f".tmp-checkpoint-{step}"
+    final, tmp = checkpoint_dir(output_dir, step), staging_dir(output_dir, step)
     try:
         _save(output_dir, step, final, tmp, model=model, tokenizer=tokenizer, optimizer=optimizer,
               scheduler=scheduler, rank=rank, world=world, extra=extra, barrier=barrier,
@@ -101,43 +98,12 @@ def _save(output_dir: Path, step: int, final: Path, tmp: Path, *, model: Any, to
         barrier()
     if rank == 0:
         (tmp / STATE).write_text(json.dumps({"global_step": step, "world_size": world}), encoding="utf-8")
-        _fsync_dir(tmp)
-        if final.exists():  # re-saving a step (after a resume): swap, never leave a gap
-            old = output_dir / f".old-checkpoint-{step}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-        _fsync_dir(output_dir)
+        replace_dir(tmp, final)  # re-saving a step (after a resume) swaps, never leaves a gap
         if save_total_limit:
             for old in checkpoints(output_dir)[:-save_total_limit]:
                 shutil.rmtree(old, ignore_errors=True)
     if barrier:
         barrier()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - not every platform opens folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def checkpoints(output_dir: Path) -> list[Path]:
-    """Complete checkpoints in step order."""
-    found = []
-    for p in Path(output_dir).glob("checkpoint-*"):
-        m = re.fullmatch(r"checkpoint-(\d+)", p.name)
-        if m and (p / STATE).exists():
-            found.append((int(m.group(1)), p))
-    return [p for _, p in sorted(found)]
 
 
 def latest(output_dir: Path) -> Path | None:

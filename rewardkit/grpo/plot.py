@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_path
+
 
 def plot_rewards(metrics: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path | None:
     """Plot ``reward`` and each ``rewards/<label>/mean`` against ``step``; returns the file, or None
@@ -38,8 +40,9 @@ def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
     import matplotlib.pyplot as plt
 
     out = Path(path)
-    tmp = out.with_name(out.name + ".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, out)
+    try:
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
     return out

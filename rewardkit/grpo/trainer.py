@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from ..atomic import replace_dir
 from ..errors import ConfigError, DataError, RewardError, TrainingError
 from ..rows import as_nan, score_rows
 from . import checkpoint as ckpt
@@ -596,7 +597,6 @@ def to_cpu(x: Any) -> Any:
 
 def save_final(path: Path, model: Any, tokenizer: Any) -> None:
     """The trained model in Hugging Face format, replaced only once fully written."""
-    import os
     import shutil
 
     tmp = path.with_name(".tmp-" + path.name)
@@ -608,13 +608,7 @@ def save_final(path: Path, model: Any, tokenizer: Any) -> None:
     except Exception as e:  # noqa: BLE001 - tokenizers and safetensors raise their own types for ENOSPC
         shutil.rmtree(tmp, ignore_errors=True)
         raise ckpt.write_failure(path.parent, f"{path.name}/", e, tmp) from None
-    if path.exists():
-        old = path.with_name(".old-" + path.name)
-        os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
+    replace_dir(tmp, path)
 
 
 class _NoBar:

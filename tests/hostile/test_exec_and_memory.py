@@ -322,8 +322,8 @@ def test_rm_train_with_a_100_mb_pair_stays_bounded(tmp_path, reward_model_dir):
 def test_the_cut_keeps_the_same_tokens_as_tokenizing_whole():
     # The trainer keeps a prompt's last max_prompt_length tokens; cutting the text first must not
     # change which tokens those are (char tokenizer: 1 char per token; word tokenizer: many).
-    from rewardkit import tiny
     from rewardkit.grpo.sampling import tokenize_prompts
+    from rewardkit.models import tiny
     from rewardkit.textcap import cap_for_tokens, chars_per_token
 
     words = ["alpha", "beta", "gamma", "delta", "x"]

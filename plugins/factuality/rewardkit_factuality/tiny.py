@@ -33,7 +33,7 @@ def build_nli_model(folder: str | os.PathLike[str], *, texts: Iterable[str] = ()
     """
     import torch
 
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     id2label = dict(id2label or ID2LABEL)
     tok = tiny.word_tokenizer([*WORDS, *texts])

@@ -53,7 +53,7 @@ def test_completion_ids_give_the_policy_token_count():
 
 
 def test_tokenizer_counts_with_a_real_tokenizer(tmp_path):
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     tiny.save(tmp_path / "tok", tokenizer=tiny.char_tokenizer())
     r = Length(unit="tokens", max_tokens=10, tokenizer=str(tmp_path / "tok"))

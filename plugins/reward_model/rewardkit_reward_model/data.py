@@ -6,7 +6,6 @@ be left out (TRL's implicit-prompt format: the prompt is inside ``chosen`` and `
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 
 from rewardkit import DataError
 from rewardkit.jsonl import iter_rows
+from rewardkit.pairs import prompt_key
 from rewardkit.text import TextOrChat, text_of
 
 
@@ -66,8 +66,8 @@ def split(pairs: list[Pair], share: float, seed: int, source: str = "data") -> t
 
 
 def pair_key(*parts: TextOrChat) -> str:
-    """A hashable identity of (prompt, chosen, rejected)."""
-    return json.dumps(parts, sort_keys=True, ensure_ascii=False)
+    """A hashable identity of (prompt, chosen, rejected): the canonical JSON that groups prompts."""
+    return prompt_key(list(parts))
 
 
 @dataclass

@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rewardkit import ConfigError
+from rewardkit.atomic import atomic_dir as _atomic_dir
 
 
 @contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
-    """A fresh staging folder beside ``target`` that replaces it only if the block succeeds.
-
-    A failed (or interrupted) run removes the staging folder and leaves a previous ``target``
-    exactly as it was.
-    """
+    """:func:`rewardkit.atomic.atomic_dir`, refusing an ``output_dir`` that is an existing file."""
     if target.exists() and not target.is_dir():
         raise ConfigError(f"key 'output_dir': {target} exists and is not a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with _atomic_dir(target) as staging:
         yield staging
-        backup = None
-        if target.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rmdir(backup)
-            os.replace(target, backup)
-        os.replace(staging, target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def plot_metrics(rows: Sequence[dict[str, Any]], path: Path) -> None:

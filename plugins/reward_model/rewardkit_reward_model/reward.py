@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -11,6 +10,7 @@ from pydantic import Field
 import rewardkit
 from rewardkit import ConfigError
 from rewardkit.devices import resolve_device
+from rewardkit.stats import RunningStats
 from rewardkit.text import TextOrChat
 
 from . import modeling
@@ -38,7 +38,7 @@ class RewardModel(rewardkit.ModelReward):
     def setup(self) -> None:
         if self.normalize != "fixed" and (self.offset != 0.0 or self.scale != 1.0):
             raise ConfigError(f"options 'offset'/'scale' need normalize: fixed, got normalize: {self.normalize}")
-        self._n, self._mean, self._m2 = 0, 0.0, 0.0  # running statistics (Welford)
+        self._stats = RunningStats()  # of every raw score seen, for normalize: running
         self._device = resolve_device(self.device, "reward 'reward_model'")
         super().setup()  # loads the model: a model that does not load fails at config load
         limit = self.loaded.max_positions
@@ -80,11 +80,8 @@ class RewardModel(rewardkit.ModelReward):
 
     def _running(self, raw: list[float]) -> list[float]:
         # The statistics include this batch, so the first batch is standardised by itself.
+        stats = self._stats
         for r in raw:
-            self._n += 1
-            d = r - self._mean
-            self._mean += d / self._n
-            self._m2 += d * (r - self._mean)
-        std = math.sqrt(self._m2 / (self._n - 1)) if self._n > 1 else 1.0
-        std = std if std > 1e-8 else 1.0
-        return [(r - self._mean) / std for r in raw]
+            stats.add(r)
+        std = stats.std if stats.n > 1 and stats.std > 1e-8 else 1.0
+        return [(r - stats.mean) / std for r in raw]

@@ -54,7 +54,7 @@ def save_tiny_reward_model(folder: str | os.PathLike[str], *, arch: str = "bert"
     ``arch="bert"`` has no chat template (plain concatenation); ``"qwen2"`` uses a causal tokenizer
     with a chat template. Needs torch and transformers.
     """
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     words = [*FILLER, *TOPICS, "thanks", "write a short note about", "<|system|> <|user|> <|assistant|>"]
     tok = tiny.word_tokenizer(words, style="bert" if arch == "bert" else "causal")

@@ -76,7 +76,7 @@ def build_model(cfg: TrainConfig, pairs: Sequence[Pair]) -> tuple[Any, Any]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if isinstance(cfg.model, NewModel):
-        from rewardkit import tiny
+        from rewardkit.models import tiny
 
         spec = cfg.model.from_config
         if spec.tokenizer == "word":

@@ -32,7 +32,7 @@ def build_checkpoint(folder: str | os.PathLike[str], *, texts: Iterable[str] = (
     """
     import torch
 
-    from rewardkit import tiny
+    from rewardkit.models import tiny
 
     folder = Path(folder)
     hf = folder / "hf"
