@@ -243,7 +243,7 @@ def run_yaml(block: Block, box: Sandbox) -> None:
     path = box.root / (named.group(1) if named else f"snippet-{block.line}.yaml")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    if "use_peft" in data or "lora_r" in data:  # LoRA options, shown on their own
+    if not {"model", "dataset", "rewards", "data"} & set(data):  # training options shown on their own
         base = yaml.safe_load((box.root / "examples" / "train.yaml").read_text())
         path.write_text(yaml.safe_dump({**base, **data, "dataset": "examples/arithmetic.jsonl"}))
         kind = "train"
