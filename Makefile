@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt Makefile $(wildcard plugins/*/pyproject
 
 # The whole suite, slow end-to-end tests included (CI runs exactly this).
 test: install
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 # The quick loop while developing: everything but the tests marked slow.
 test-fast: install
