@@ -537,13 +537,9 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
     return get_peft_model(model, lora)
 
 
-def load_dataset(config: TrainConfig) -> list[dict[str, Any]]:
-    """The dataset's rows; a prompt that is not a non-empty text or chat is a DataError naming the line."""
-    return read_dataset(config)[0]
-
-
 def read_dataset(config: TrainConfig) -> tuple[list[dict[str, Any]], list[int]]:
-    """The dataset's rows and their 1-based lines (see :func:`load_dataset`)."""
+    """The dataset's rows and their 1-based lines; a prompt that is not a non-empty text or chat
+    (or that mixes the two forms across rows) is a DataError naming the line."""
     from ..jsonl import iter_rows
 
     if not config.dataset:

@@ -97,15 +97,14 @@ def clean(pairs: list[Pair], stats: Cleaning, seen: set[str] | None = None) -> l
     """Pairs a Bradley-Terry model can learn from, in order: no ties, no pair given both ways, each
     pair once. ``seen`` holds pairs already used elsewhere (the train pairs, when cleaning eval
     pairs): those are dropped too, so eval never scores a pair it was trained on."""
-    both_ways = set()
-    keys = {pair_key(p.prompt, p.chosen, p.rejected) for p in pairs}
-    for p in pairs:
-        if pair_key(p.prompt, p.rejected, p.chosen) in keys and not _tie(p):
-            both_ways.add(pair_key(p.prompt, p.chosen, p.rejected))
+    forward = [pair_key(p.prompt, p.chosen, p.rejected) for p in pairs]  # each key built once
+    ties = [_tie(p) for p in pairs]
+    keys = set(forward)
+    both_ways = {k for p, k, tie in zip(pairs, forward, ties)
+                 if not tie and pair_key(p.prompt, p.rejected, p.chosen) in keys}
     out, kept = [], set(seen or ())
-    for p in pairs:
-        k = pair_key(p.prompt, p.chosen, p.rejected)
-        if _tie(p):
+    for p, k, tie in zip(pairs, forward, ties):
+        if tie:
             stats.ties += 1
         elif k in both_ways:
             stats.contradictory += 1
