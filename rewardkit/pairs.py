@@ -30,19 +30,54 @@ def prompt_key(prompt: Any) -> str:
 
 @dataclass
 class Candidate:
-    """One scored completion of a prompt."""
+    """One completion of a prompt, with its total reward once scored."""
 
     completion: Any
-    reward: float
-    order: int  # position in the input, to break equal sorts deterministically
+    reward: float | None
+    order: int  # position in the input (or line in the file): breaks equal sorts deterministically
 
 
 @dataclass
 class Group:
-    """Every scored completion of one prompt."""
+    """The completions of one prompt, in input order (``rewardkit pairs`` and ``rewardkit annotate``)."""
 
     prompt: Any
     candidates: list[Candidate] = field(default_factory=list)
+    key: str = ""  # prompt_key(prompt), filled in when left empty
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        self.key = self.key or prompt_key(self.prompt)
+
+    @property
+    def completions(self) -> list[Any]:
+        return [c.completion for c in self.candidates]
+
+    @property
+    def lines(self) -> list[int]:
+        """Where each completion came from (its ``order``: the file line for annotate)."""
+        return [c.order for c in self.candidates]
+
+    def add(self, completion: Any, order: int, reward: float | None = None, *, distinct: bool = False) -> None:
+        """Append a completion; with ``distinct`` one equal (by JSON form) to an earlier one is dropped."""
+        if distinct:
+            ckey = prompt_key(completion)
+            if ckey in self._seen:  # the same answer twice is nothing to compare
+                return
+            self._seen.add(ckey)
+        self.candidates.append(Candidate(completion, reward, order))
+
+
+def group_by_prompt(items: Iterable[tuple[Any, Any, int, float | None]], *, distinct: bool = False) -> list[Group]:
+    """Group ``(prompt, completion, order, reward)`` by :func:`prompt_key`, in order of first appearance."""
+    groups: dict[str, Group] = {}
+    for prompt, completion, order, reward in items:
+        key = prompt_key(prompt)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(prompt, key=key)
+        g.add(completion, order, reward, distinct=distinct)
+    return list(groups.values())
 
 
 @dataclass
@@ -66,15 +101,8 @@ class PairStats:
 
 def group_rows(rows: Iterable[tuple[dict[str, Any], float]]) -> list[Group]:
     """Group ``(row, total reward)`` by prompt, in order of first appearance."""
-    groups: dict[str, Group] = {}
-    for i, (row, reward) in enumerate(rows):
-        prompt = row.get("prompt", "")
-        key = prompt_key(prompt)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = Group(prompt)
-        g.candidates.append(Candidate(row["completion"], float(reward), i))
-    return list(groups.values())
+    return group_by_prompt((row.get("prompt", ""), row["completion"], i, float(reward))
+                           for i, (row, reward) in enumerate(rows))
 
 
 def make_pairs(groups: Iterable[Group], *, mode: Mode = "best_vs_worst", min_margin: float = 0.0,

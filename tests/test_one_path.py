@@ -51,7 +51,7 @@ def test_the_users_take_the_one_definition():
     from rewardkit.annotate import pairing
     from rewardkit.commands import score
 
-    assert pairing.canonical is pairs.prompt_key
+    assert pairing.Group is pairs.Group and pairing.group_by_prompt is pairs.group_by_prompt
     assert score.Stats is stats.RunningStats
 
 
@@ -67,6 +67,20 @@ def test_the_prompt_key_groups_annotation_and_preference_pairs_alike(tmp_path):
     annotated = [len(g.completions) for g in read_groups(data)]
     paired = [len(g.candidates) for g in group_rows((r, 0.0) for r in rows)]
     assert annotated == paired == [2, 1]  # key order inside a chat message does not split a prompt
+
+
+def test_one_group_class_serves_annotate_and_pairs(tmp_path):
+    from rewardkit.annotate.pairing import read_groups
+    from rewardkit.pairs import group_rows
+
+    rows = [{"prompt": "p", "completion": "a"}, {"prompt": "p", "completion": "a"}, {"prompt": "p", "completion": "b"}]
+    data = tmp_path / "s.jsonl"
+    data.write_text("".join(__import__("json").dumps(r) + "\n" for r in rows))
+    (annotated,) = read_groups(data)
+    (paired,) = group_rows((r, float(i)) for i, r in enumerate(rows))
+    assert type(annotated) is type(paired)
+    assert annotated.completions == ["a", "b"] and annotated.lines == [1, 3]  # a repeat is dropped
+    assert paired.completions == ["a", "a", "b"] and [c.reward for c in paired.candidates] == [0.0, 1.0, 2.0]
 
 
 def test_running_stats_match_the_textbook_values():

@@ -12,33 +12,13 @@ import hashlib
 import itertools
 import os
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 from ..jsonl import iter_rows
-from ..pairs import prompt_key as canonical  # the one rule for "the same prompt"
-
-
-@dataclass
-class Group:
-    """The distinct completions of one prompt, in file order."""
-
-    key: str  # canonical JSON of the prompt
-    prompt: Any
-    completions: list[Any] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # the line of each completion in the file
-    _seen: set[str] = field(default_factory=set, repr=False)
-
-    def add(self, completion: Any, line: int) -> None:
-        ckey = canonical(completion)
-        if ckey in self._seen:  # the same answer twice is nothing to compare
-            return
-        self._seen.add(ckey)
-        self.completions.append(completion)
-        self.lines.append(line)
+from ..pairs import Group, group_by_prompt  # the one rule for "the same prompt"
 
 
 def _check_text(value: Any, path: Path, line: int, name: str) -> None:
@@ -54,19 +34,20 @@ def _check_text(value: Any, path: Path, line: int, name: str) -> None:
 
 def read_groups(path: str | os.PathLike[str], prompt_field: str = "prompt",
                 completion_field: str = "completion") -> list[Group]:
-    """Group the rows of a samples JSONL file by prompt, in order of first appearance."""
+    """Group the rows of a samples JSONL file by prompt, in order of first appearance.
+
+    A group keeps each distinct completion once, with the file line it was first seen on.
+    """
     p = Path(path)
-    groups: dict[str, Group] = {}
-    for line, row in iter_rows(p, required=(prompt_field, completion_field)):
-        prompt, completion = row[prompt_field], row[completion_field]
-        _check_text(prompt, p, line, prompt_field)
-        _check_text(completion, p, line, completion_field)
-        key = canonical(prompt)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = Group(key, prompt)
-        group.add(completion, line)
-    return list(groups.values())
+
+    def items() -> Iterator[tuple[Any, Any, int, None]]:
+        for line, row in iter_rows(p, required=(prompt_field, completion_field)):
+            prompt, completion = row[prompt_field], row[completion_field]
+            _check_text(prompt, p, line, prompt_field)
+            _check_text(completion, p, line, completion_field)
+            yield prompt, completion, line, None
+
+    return group_by_prompt(items(), distinct=True)
 
 
 def choose_pairs(groups: Iterable[Group], seed: int, per_prompt: int) -> list[tuple[int, int, int]]:

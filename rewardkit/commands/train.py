@@ -35,9 +35,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate everything cheap first (config, overrides, output_dir, --resume), then train."""
+    # Validate the config before importing torch: a typo fails in a fraction of a second.
+    config = _load_config(args)
+    _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
+    _check_resume(args.resume)
+    _check_runtime(config, args.config)
+    from ..grpo.distributed import is_main_process
+
+    result = _train(config, args.resume)
+    last = result.metrics[-1] if result.metrics else {}
+    if is_main_process():
+        reward = last.get("reward")
+        shown = f"{reward:.4f}" if isinstance(reward, float) else "n/a"
+        print(f"trained {last.get('step', 0)} steps; last reward {shown}; "
+              f"model {result.output_dir / 'final'}, metrics {result.output_dir / 'metrics.jsonl'}")
+    return 0
+
+
+def _load_config(args: argparse.Namespace) -> Any:
+    """The training config with the command-line overrides applied and its rewards checked."""
     from ..grpo.config import TrainConfig
 
-    # Validate the config before importing torch: a typo fails in a fraction of a second.
     config = TrainConfig.from_yaml(args.config)
     overrides: dict[str, Any] = {}
     if args.output_dir:
@@ -58,15 +77,23 @@ def run(args: argparse.Namespace) -> int:
 
         source, lines = config.rewards_source()
         parse({"rewards": config.rewards, "on_error": config.on_error}, source=source, lines=lines)
-    _check_output_dir(config.output_dir, resume=bool(args.resume), overwrite=args.overwrite_output_dir)
-    if isinstance(args.resume, str):
+    return config
+
+
+def _check_resume(resume: bool | str) -> None:
+    """``--resume PATH`` must name a complete checkpoint folder."""
+    if isinstance(resume, str):
         from pathlib import Path
 
         from ..grpo.layout import is_complete
 
-        if not is_complete(Path(args.resume)):
-            raise ConfigError(f"--resume {args.resume}: not a complete checkpoint folder "
+        if not is_complete(Path(resume)):
+            raise ConfigError(f"--resume {resume}: not a complete checkpoint folder "
                               "(expected output_dir/checkpoint-<step> with trainer_state.json)")
+
+
+def _check_runtime(config: Any, source: str) -> None:
+    """torch and transformers are installed, and the configured device exists (one line if not)."""
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -77,14 +104,18 @@ def run(args: argparse.Namespace) -> int:
         from ..devices import resolve_device
 
         dev = config.device.strip()
-        config.device = "auto" if dev == "auto" else resolve_device(dev, f"{args.config}, key 'device'")
-    from ..grpo.distributed import is_main_process, shutdown
+        config.device = "auto" if dev == "auto" else resolve_device(dev, f"{source}, key 'device'")
+
+
+def _train(config: Any, resume: bool | str) -> Any:
+    """Run the trainer; a full disk or read-only output_dir becomes one line naming the folder."""
+    from ..grpo.distributed import shutdown
     from ..grpo.trainer import train
     from ..models.hf import quiet_transformers
 
     quiet_transformers()
     try:
-        result = train(config, resume=args.resume)
+        return train(config, resume=resume)
     except OSError as e:  # a full disk or a read-only output_dir, in a log, the plot or final/
         if isinstance(e, RewardkitError):
             raise
@@ -95,13 +126,6 @@ def run(args: argparse.Namespace) -> int:
         raise write_failure(Path(config.output_dir), "the run's output", e) from None
     finally:
         shutdown()
-    last = result.metrics[-1] if result.metrics else {}
-    if is_main_process():
-        reward = last.get("reward")
-        shown = f"{reward:.4f}" if isinstance(reward, float) else "n/a"
-        print(f"trained {last.get('step', 0)} steps; last reward {shown}; "
-              f"model {result.output_dir / 'final'}, metrics {result.output_dir / 'metrics.jsonl'}")
-    return 0
 
 
 def _check_output_dir(output_dir: str, *, resume: bool, overwrite: bool) -> None:

@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from rewardkit import ConfigError, DataError
@@ -26,7 +27,7 @@ from . import modeling
 from .data import Cleaning, Pair, clean, pair_key, read_pairs, split
 from .formatting import render
 from .outputs import atomic_dir, plot_metrics
-from .train_config import NewModel, TrainConfig
+from .train_config import NewModel, RewardModelTrainConfig
 
 ROLE_HEADERS = "<|system|> <|user|> <|assistant|>"
 log = logging.getLogger("rewardkit")
@@ -71,7 +72,7 @@ def _plain_texts(pairs: Sequence[Pair]) -> list[str]:
     return out
 
 
-def build_model(cfg: TrainConfig, pairs: Sequence[Pair]) -> tuple[Any, Any]:
+def build_model(cfg: RewardModelTrainConfig, pairs: Sequence[Pair]) -> tuple[Any, Any]:
     """The model and tokenizer to train: a saved checkpoint, or a fresh one built from a config."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -122,7 +123,7 @@ def build_model(cfg: TrainConfig, pairs: Sequence[Pair]) -> tuple[Any, Any]:
     return model, tok
 
 
-def encode_pairs(pairs: Sequence[Pair], tok: Any, cfg: TrainConfig) -> tuple[list[list[int]], list[list[int]]]:
+def encode_pairs(pairs: Sequence[Pair], tok: Any, cfg: RewardModelTrainConfig) -> tuple[list[list[int]], list[list[int]]]:
     """Token ids of every chosen and rejected text, formatted as the scorer formats them."""
     chosen = modeling.encode(tok, [render(p.prompt, p.chosen, tok, cfg.separator) for p in pairs], cfg.max_length)
     rejected = modeling.encode(tok, [render(p.prompt, p.rejected, tok, cfg.separator) for p in pairs], cfg.max_length)
@@ -144,7 +145,7 @@ def evaluate(model: Any, chosen: list[list[int]], rejected: list[list[int]], *, 
             "eval_margin": m["margin"]}
 
 
-def usable_pairs(cfg: TrainConfig) -> tuple[list[Pair], list[Pair]]:
+def usable_pairs(cfg: RewardModelTrainConfig) -> tuple[list[Pair], list[Pair]]:
     """(train, eval) pairs without ties, contradictions, duplicates or train/eval leaks.
 
     Refuses (:class:`rewardkit.DataError`, exit 2) when no training pair is left; warns with the
@@ -170,7 +171,105 @@ def usable_pairs(cfg: TrainConfig) -> tuple[list[Pair], list[Pair]]:
 
 # -- the loop -------------------------------------------------------------------------------------
 
-def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
+@dataclass
+class _Run:
+    """What one ``rm train`` run holds: the model, the encoded pairs, the optimizer and the log."""
+
+    cfg: RewardModelTrainConfig
+    device: Any
+    model: Any
+    tok: Any
+    train_c: list[list[int]]
+    train_r: list[list[int]]
+    eval_c: list[list[int]]
+    eval_r: list[list[int]]
+    opt: Any
+    sched: Any
+    steps_per_epoch: int
+    total: int
+    log: Any = None  # metrics.jsonl, open while the loop runs
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    last_eval: dict[str, float] = field(default_factory=dict)
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Keep a metrics row (for the plot) and append it to metrics.jsonl at once."""
+        self.rows.append(row)
+        self.log.write(json.dumps(row) + "\n")
+        self.log.flush()
+
+    def evaluate(self, step: int, epoch: float) -> None:
+        """Score the held-out pairs (when there are any) and log them."""
+        if self.eval_c:
+            cfg = self.cfg
+            self.last_eval = evaluate(self.model, self.eval_c, self.eval_r, pad_id=self.tok.pad_token_id,
+                                      batch_size=cfg.eval_batch_size, device=self.device,
+                                      coef=cfg.center_rewards_coefficient)
+            self.record({"step": step, "epoch": round(epoch, 4), **self.last_eval})
+
+
+def _start(cfg: RewardModelTrainConfig, device: Any, train_pairs: list[Pair], eval_pairs: list[Pair]) -> _Run:
+    """Build the model on its device, tokenize the pairs once, and set up AdamW and its schedule."""
+    import torch
+
+    model, tok = build_model(cfg, train_pairs)
+    model.to(device=device, dtype=getattr(torch, cfg.dtype))
+    train_c, train_r = encode_pairs(train_pairs, tok, cfg)
+    eval_c, eval_r = encode_pairs(eval_pairs, tok, cfg)
+    steps_per_epoch = math.ceil(len(train_pairs) / cfg.batch_size)
+    total = steps_per_epoch * cfg.num_train_epochs
+    warmup = round(cfg.warmup_ratio * total)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup))
+    return _Run(cfg, device, model, tok, train_c, train_r, eval_c, eval_r, opt, sched, steps_per_epoch, total)
+
+
+def _train_step(run: _Run, idx: list[int], step: int) -> float:
+    """One optimizer step on pairs ``idx``; logs and returns the loss."""
+    import torch
+
+    cfg = run.cfg
+    # forward chosen and rejected together, one Bradley-Terry loss
+    ids = [run.train_c[i] for i in idx] + [run.train_r[i] for i in idx]
+    input_ids, mask = modeling.pad_batch(ids, run.tok.pad_token_id, run.device)  # (2B, T), (2B, T)
+    rewards = modeling.rewards_of(run.model, input_ids, mask).float()  # (2B,)
+    r_c, r_r = rewards[: len(idx)], rewards[len(idx):]  # (B,), (B,)
+    loss = bradley_terry_loss(r_c, r_r, cfg.center_rewards_coefficient)
+
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.max_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.max_grad_norm)
+    lr = run.opt.param_groups[0]["lr"]
+    run.opt.step()
+    run.sched.step()
+
+    m = pairwise_metrics(r_c.detach(), r_r.detach())
+    run.record({"step": step, "epoch": round(step / run.steps_per_epoch, 4), "loss": float(loss.detach()),
+                "accuracy": m["accuracy"], "margin": m["margin"], "learning_rate": lr})
+    return float(loss.detach())
+
+
+def _after_step(run: _Run, out: Any, step: int, end_of_epoch: bool) -> None:
+    """Evaluate every ``eval_steps`` (or at each epoch's end) and save the intermediate checkpoints."""
+    cfg = run.cfg
+    if (cfg.eval_steps and step % cfg.eval_steps == 0) or (end_of_epoch and not cfg.eval_steps) or step == run.total:
+        run.evaluate(step, step / run.steps_per_epoch)
+    if cfg.save_steps and step % cfg.save_steps == 0 and step < run.total:
+        # An intermediate checkpoint, in the same format as the final one (TRL's naming).
+        run.model.save_pretrained(out / f"checkpoint-{step}")
+        run.tok.save_pretrained(out / f"checkpoint-{step}")
+
+
+def _save(run: _Run, out: Any) -> None:
+    """The final folder: model + tokenizer in Hugging Face format, the plot, the resolved config."""
+    run.model.eval()
+    run.model.save_pretrained(out)
+    run.tok.save_pretrained(out)
+    (out / "rm_train_config.json").write_text(json.dumps(run.cfg.model_dump(mode="json"), indent=2) + "\n")
+    plot_metrics(run.rows, out / "plot.png")
+
+
+def train(cfg: RewardModelTrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
     """Train a reward model as ``cfg`` says and write ``cfg.output_dir``; returns a summary.
 
     The folder holds the model and tokenizer (Hugging Face format), ``metrics.jsonl``,
@@ -181,86 +280,28 @@ def train(cfg: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
 
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
-    device = resolve_device(cfg.device, "rm train")
-
-    # 1. data: read, drop unusable pairs, hold out the eval pairs, build the model, tokenize once
+    device = resolve_device(cfg.device, "rm train")  # a missing device fails before any reading
+    # 1. data: read, drop unusable pairs, hold out the eval pairs; 2. model, tokens, optimizer
     train_pairs, eval_pairs = usable_pairs(cfg)
-    model, tok = build_model(cfg, train_pairs)
-    model.to(device=device, dtype=getattr(torch, cfg.dtype))
-    train_c, train_r = encode_pairs(train_pairs, tok, cfg)
-    eval_c, eval_r = encode_pairs(eval_pairs, tok, cfg)
-    pad_id = tok.pad_token_id
-
-    # 2. optimizer and schedule
-    steps_per_epoch = math.ceil(len(train_pairs) / cfg.batch_size)
-    total = steps_per_epoch * cfg.num_train_epochs
-    warmup = round(cfg.warmup_ratio * total)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup))
+    run = _start(cfg, device, train_pairs, eval_pairs)
     gen = torch.Generator().manual_seed(cfg.seed)
-
-    rows: list[dict[str, Any]] = []
-    last_eval: dict[str, float] = {}
-    with atomic_dir(cfg.output_dir) as out, open(out / "metrics.jsonl", "w", encoding="utf-8") as log:
-
-        def record(row: dict[str, Any]) -> None:
-            rows.append(row)
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-
-        def run_eval(step: int, epoch: float) -> None:
-            nonlocal last_eval
-            if eval_pairs:
-                last_eval = evaluate(model, eval_c, eval_r, pad_id=pad_id, batch_size=cfg.eval_batch_size,
-                                     device=device, coef=cfg.center_rewards_coefficient)
-                record({"step": step, "epoch": round(epoch, 4), **last_eval})
-
-        run_eval(0, 0.0)  # the untrained baseline: the plot starts near chance
-        model.train()
-        step = 0
-        bar = tqdm(total=total, desc="rm train", unit="step", disable=None if progress is None else not progress, leave=False)
-        for epoch in range(cfg.num_train_epochs):
+    step = 0
+    with atomic_dir(cfg.output_dir) as out, open(out / "metrics.jsonl", "w", encoding="utf-8") as run.log:
+        run.evaluate(0, 0.0)  # the untrained baseline: the plot starts near chance
+        run.model.train()
+        bar = tqdm(total=run.total, desc="rm train", unit="step", leave=False,
+                   disable=None if progress is None else not progress)
+        for _epoch in range(cfg.num_train_epochs):
             order = torch.randperm(len(train_pairs), generator=gen).tolist()
             for start in range(0, len(order), cfg.batch_size):
-                # 3. forward chosen and rejected together, one Bradley-Terry loss
-                idx = order[start : start + cfg.batch_size]
-                ids = [train_c[i] for i in idx] + [train_r[i] for i in idx]
-                input_ids, mask = modeling.pad_batch(ids, pad_id, device)  # (2B, T), (2B, T)
-                rewards = modeling.rewards_of(model, input_ids, mask).float()  # (2B,)
-                r_c, r_r = rewards[: len(idx)], rewards[len(idx):]  # (B,), (B,)
-                loss = bradley_terry_loss(r_c, r_r, cfg.center_rewards_coefficient)
-
-                # 4. step
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                lr = opt.param_groups[0]["lr"]
-                opt.step()
-                sched.step()
+                # 3. one step, 4. evaluate/save on schedule
                 step += 1
-
-                # 5. log, and evaluate every eval_steps or at the end of the epoch
-                m = pairwise_metrics(r_c.detach(), r_r.detach())
-                record({"step": step, "epoch": round(step / steps_per_epoch, 4), "loss": float(loss.detach()),
-                        "accuracy": m["accuracy"], "margin": m["margin"], "learning_rate": lr})
-                end_of_epoch = start + cfg.batch_size >= len(order)
-                if (cfg.eval_steps and step % cfg.eval_steps == 0) or (end_of_epoch and not cfg.eval_steps) or step == total:
-                    run_eval(step, step / steps_per_epoch)
-                if cfg.save_steps and step % cfg.save_steps == 0 and step < total:
-                    # An intermediate checkpoint, in the same format as the final one (TRL's naming).
-                    model.save_pretrained(out / f"checkpoint-{step}")
-                    tok.save_pretrained(out / f"checkpoint-{step}")
+                loss = _train_step(run, order[start : start + cfg.batch_size], step)
+                _after_step(run, out, step, end_of_epoch=start + cfg.batch_size >= len(order))
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(loss.detach()):.3f}", eval_acc=f"{last_eval.get('eval_accuracy', float('nan')):.2f}")
+                bar.set_postfix(loss=f"{loss:.3f}", eval_acc=f"{run.last_eval.get('eval_accuracy', float('nan')):.2f}")
         bar.close()
-
-        # 6. checkpoint: model + tokenizer in Hugging Face format, the plot, the resolved config
-        model.eval()
-        model.save_pretrained(out)
-        tok.save_pretrained(out)
-        (out / "rm_train_config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
-        plot_metrics(rows, out / "plot.png")
+        _save(run, out)  # 5. the final checkpoint
 
     return {"output_dir": str(cfg.output_dir), "train_pairs": len(train_pairs), "eval_pairs": len(eval_pairs),
-            "steps": step, "seconds": round(time.perf_counter() - started, 2), **last_eval}
+            "steps": step, "seconds": round(time.perf_counter() - started, 2), **run.last_eval}

@@ -1,4 +1,4 @@
-"""The ``rewardkit rm train`` configuration: a YAML file validated into :class:`TrainConfig`.
+"""The ``rewardkit rm train`` configuration: a YAML file validated into :class:`RewardModelTrainConfig`.
 
 Paths in the file (``model``, ``data``, ``eval_data``, ``output_dir``, a tokenizer folder) are
 relative to the folder of the config file. Every problem is a :class:`rewardkit.ConfigError` with one
@@ -37,7 +37,7 @@ class NewModel(pydantic.BaseModel):
     from_config: FromConfig
 
 
-class TrainConfig(pydantic.BaseModel):
+class RewardModelTrainConfig(pydantic.BaseModel):
     """Everything ``rm train`` needs. Hyper-parameter names follow TRL's ``RewardConfig``."""
 
     # allow_inf_nan=False: `learning_rate: .inf` is a config error, not a run of NaN weights.
@@ -66,7 +66,11 @@ class TrainConfig(pydantic.BaseModel):
     dtype: Literal["float32", "bfloat16"] = "float32"
 
 
-def load_train_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> TrainConfig:
+# The old name, kept one release: it clashed with the GRPO trainer's ``rewardkit.grpo.TrainConfig``.
+TrainConfig = RewardModelTrainConfig
+
+
+def load_train_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> RewardModelTrainConfig:
     """Read and validate a config file (or dict; relative paths are then taken from the cwd)."""
     if isinstance(source, Mapping):
         data, lines, where, base = dict(source), {}, "<dict>", Path.cwd()
@@ -81,7 +85,7 @@ def load_train_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Tra
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys (model, data, output_dir, ...), got {type(data).__name__}")
     try:
-        cfg = TrainConfig.model_validate(data)
+        cfg = RewardModelTrainConfig.model_validate(data)
     except pydantic.ValidationError as e:
         raise ConfigError(_describe(e, where, lines, data)) from None
     return _resolve_paths(cfg, base)
@@ -99,7 +103,7 @@ def _describe(e: pydantic.ValidationError, where: str, lines: dict[str, int], da
     key = ".".join(loc) or "?"
     line = lines.get(loc[0]) if loc else None
     at = f"{where}, line {line}" if line else where
-    fields = FromConfig.model_fields if loc[:2] == ["model", "from_config"] else TrainConfig.model_fields
+    fields = FromConfig.model_fields if loc[:2] == ["model", "from_config"] else RewardModelTrainConfig.model_fields
     keys = ", ".join(fields)
     if err["type"] == "extra_forbidden":
         import difflib
@@ -114,7 +118,7 @@ def _describe(e: pydantic.ValidationError, where: str, lines: dict[str, int], da
     return f"{at}: key '{key}': {err['msg'].rstrip('.')} (got {err.get('input')!r:.60})"
 
 
-def _resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
+def _resolve_paths(cfg: RewardModelTrainConfig, base: Path) -> RewardModelTrainConfig:
     def rel(p: Path | None) -> Path | None:
         return None if p is None or p.is_absolute() else base / p
 

@@ -195,3 +195,11 @@ def test_checkpoint_loads_and_trains_on_in_trl_reward_trainer(trained, tmp_path)
     assert trainer.model.config.num_labels == 1
     result = trainer.train()
     assert result.metrics["accuracy"] >= 0.9 and result.training_loss < 0.5
+
+
+def test_the_old_config_name_is_a_one_release_alias():
+    from rewardkit_reward_model.train_config import RewardModelTrainConfig, TrainConfig
+
+    from rewardkit.grpo import TrainConfig as GRPOTrainConfig
+
+    assert TrainConfig is RewardModelTrainConfig and RewardModelTrainConfig is not GRPOTrainConfig
